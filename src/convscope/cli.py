@@ -18,6 +18,8 @@ import hydra
 from omegaconf import DictConfig
 
 from convscope.errors import ConvscopeError
+from convscope.models.config import register_configs as register_model_configs
+from convscope.training.config import register_train_config
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "conf"
 
@@ -26,6 +28,8 @@ log = logging.getLogger(__name__)
 
 def stage(task: Callable[[DictConfig], Any]) -> Callable[[], Any]:
     """Turn `task(cfg)` into a Hydra app on `conf/config.yaml` with one-line user errors."""
+    register_model_configs()
+    register_train_config()
 
     @functools.wraps(task)
     def run(cfg: DictConfig) -> Any:

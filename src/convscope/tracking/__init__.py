@@ -1,0 +1,1 @@
+"""MLflow tracking: the store, run context (tags), and what each run logs."""

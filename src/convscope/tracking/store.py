@@ -1,0 +1,53 @@
+"""Connect to the MLflow tracking store and make sure the run's experiment exists."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mlflow
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
+from omegaconf import DictConfig
+
+from convscope.errors import ConvscopeError
+
+LOCAL_SCHEMES = ("sqlite:", "file:", "postgresql", "mysql", "mssql")
+
+
+def is_local_store(uri: str) -> bool:
+    """True when the URI is a database or folder this process writes to directly (no server)."""
+    return uri.startswith(LOCAL_SCHEMES) or "://" not in uri
+
+
+def connect(tracking: DictConfig) -> str:
+    """Point MLflow at `tracking.uri`, create the experiment if needed, return its id.
+
+    On a local store the experiment's artifacts go to `tracking.artifact_location`; on a
+    tracking server the server decides where artifacts live.
+    """
+    uri = str(tracking.uri)
+    mlflow.set_tracking_uri(uri)
+    client = MlflowClient(uri)
+    name = str(tracking.experiment)
+    try:
+        experiment = client.get_experiment_by_name(name)
+        if experiment is None:
+            location = None
+            if is_local_store(uri):
+                location = Path(tracking.artifact_location).resolve().as_uri()
+            try:
+                return client.create_experiment(name, artifact_location=location)
+            except MlflowException:
+                # Another process created it between our lookup and our create.
+                experiment = client.get_experiment_by_name(name)
+                if experiment is None:
+                    raise
+        if experiment.lifecycle_stage == "deleted":
+            raise ConvscopeError(
+                f"tracking.experiment: experiment {name!r} is deleted in {uri}; "
+                "restore it (mlflow experiments restore) or choose another name"
+            )
+        return experiment.experiment_id
+    except MlflowException as err:
+        first_line = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise ConvscopeError(f"tracking.uri: cannot use MLflow store {uri}: {first_line}") from err

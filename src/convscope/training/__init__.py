@@ -1,0 +1,1 @@
+"""Training: the train config schema, Keras callbacks and the training loop."""

@@ -1,0 +1,68 @@
+"""Keras callbacks of the training loop: timing, per-epoch history on disk, MLflow metrics."""
+
+from __future__ import annotations
+
+import csv
+import math
+import time
+from pathlib import Path
+
+import keras
+import mlflow
+
+
+class EpochTimer(keras.callbacks.Callback):
+    """Adds `epoch_seconds` and `images_per_second` to each epoch's logs."""
+
+    def __init__(self, images_per_epoch: int) -> None:
+        super().__init__()
+        self.images_per_epoch = images_per_epoch
+        self._start = 0.0
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if logs is None:
+            return
+        seconds = time.perf_counter() - self._start
+        logs["epoch_seconds"] = seconds
+        logs["images_per_second"] = self.images_per_epoch / seconds
+
+
+class HistoryWriter(keras.callbacks.Callback):
+    """Appends each epoch's logs to a CSV, so a resumed training keeps its earlier epochs."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = path
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        row = {"epoch": epoch + 1, **{key: float(value) for key, value in (logs or {}).items()}}
+        new_file = not self.path.exists()
+        with self.path.open("a", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(row))
+            if new_file:
+                writer.writeheader()
+            writer.writerow(row)
+
+
+class MlflowEpochLogger(keras.callbacks.Callback):
+    """Logs each epoch's metrics to the active MLflow run (step = epoch number, from 1)."""
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        metrics = {key: float(value) for key, value in (logs or {}).items()}
+        metrics["learning_rate"] = float(self.model.optimizer.learning_rate)
+        mlflow.log_metrics(metrics, step=epoch + 1)
+
+
+class StopOnNaN(keras.callbacks.Callback):
+    """Fails the training with a clear message when an epoch's loss is NaN or infinite.
+
+    Checked per epoch, not per batch: a per-batch hook would force a device sync every step.
+    """
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            raise FloatingPointError(f"training loss became {float(loss)} in epoch {epoch + 1}")

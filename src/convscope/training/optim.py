@@ -1,0 +1,34 @@
+"""Optimizer and learning-rate schedule from the `train` config."""
+
+from __future__ import annotations
+
+import keras
+
+from convscope.training.config import TrainConfig
+
+
+def learning_rate(
+    cfg: TrainConfig, steps_per_epoch: int
+) -> float | keras.optimizers.schedules.LearningRateSchedule:
+    """The configured learning rate: a constant or a schedule over optimizer steps."""
+    if cfg.schedule == "cosine":
+        return keras.optimizers.schedules.CosineDecay(
+            cfg.learning_rate, decay_steps=cfg.epochs * steps_per_epoch
+        )
+    if cfg.schedule == "exponential":
+        return keras.optimizers.schedules.ExponentialDecay(
+            cfg.learning_rate, decay_steps=steps_per_epoch, decay_rate=cfg.decay_rate
+        )
+    return cfg.learning_rate
+
+
+def make_optimizer(cfg: TrainConfig, steps_per_epoch: int) -> keras.optimizers.Optimizer:
+    """Build the configured optimizer with its learning-rate schedule."""
+    lr = learning_rate(cfg, steps_per_epoch)
+    if cfg.optimizer == "adamw":
+        return keras.optimizers.AdamW(learning_rate=lr, weight_decay=cfg.weight_decay)
+    if cfg.optimizer == "sgd":
+        return keras.optimizers.SGD(learning_rate=lr, momentum=cfg.momentum, nesterov=True)
+    if cfg.optimizer == "rmsprop":
+        return keras.optimizers.RMSprop(learning_rate=lr)
+    return keras.optimizers.Adam(learning_rate=lr)

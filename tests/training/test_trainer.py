@@ -1,0 +1,93 @@
+"""Training end to end on a few hundred real MNIST images, logged to a real SQLite store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+from hydra import compose, initialize_config_dir
+from mlflow.tracking import MlflowClient
+
+from convscope.cli import CONFIG_DIR
+from convscope.models.config import register_configs
+from convscope.training.config import register_train_config
+from convscope.training.trainer import as_model_input, train
+
+
+def training_config(tmp: Path, processed: Path, model: str, *extra: str):
+    """The real composed config, pointed at temporary outputs and a temporary store."""
+    register_configs()
+    register_train_config()
+    overrides = [
+        f"model={model}",
+        f"paths.processed={processed}",
+        f"paths.model_dir={tmp / 'models' / model}",
+        f"paths.checkpoints={tmp / 'checkpoints' / model}",
+        f"tracking.uri=sqlite:///{tmp / 'mlflow.db'}",
+        f"tracking.artifact_location={tmp / 'mlartifacts'}",
+        "train.subset=512",
+        "train.epochs=1",
+        "train.verbose=0",
+        *extra,
+    ]
+    with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
+        return compose("config", overrides=overrides)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", ["lenet5", "dense"])
+def test_training_logs_a_complete_run(tmp_path: Path, processed_mnist: Path, model: str) -> None:
+    cfg = training_config(tmp_path, processed_mnist, model)
+    result = train(cfg)
+
+    client = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    run = client.get_run(result.run_id)
+    assert run.info.status == "FINISHED"
+    assert run.info.run_name == model
+    assert client.get_experiment(run.info.experiment_id).name == "mnist"
+    assert run.data.tags["model"] == model and run.data.tags["dataset"] == "mnist"
+    assert "mlflow.source.git.commit" in run.data.tags
+
+    params = run.data.params
+    assert params["model.name"] == model
+    assert params["train.batch_size"] == "128"
+    assert params["train.subset"] == "512"
+
+    metrics = run.data.metrics
+    assert metrics["total_params"] == metrics["trainable_params"] > 0
+    assert metrics["total_params"] == metrics["conv_params"] + metrics["dense_params"]
+    for key in ("loss", "accuracy", "val_loss", "val_accuracy", "epoch_seconds"):
+        history = client.get_metric_history(result.run_id, key)
+        assert [m.step for m in history] == [1], key
+    assert metrics["images_per_second"] > 0
+
+    listed = {a.path for a in client.list_artifacts(result.run_id)}
+    assert {"config.yaml", "parameters", "kernels", "history.csv"} <= listed
+    layers = pd.read_csv(client.download_artifacts(result.run_id, "parameters/layers.csv"))
+    assert layers["params"].sum() == metrics["total_params"]
+    kernels = {Path(a.path).name for a in client.list_artifacts(result.run_id, "kernels")}
+    if model == "lenet5":
+        assert {"C1.png", "C1.npy", "C3.png", "C3.npy"} <= kernels
+        maps = client.list_artifacts(result.run_id, "feature_maps")
+        assert len(maps) >= 2 and all(a.path.endswith(".png") for a in maps)
+    else:
+        assert any(name.endswith("_templates.png") for name in kernels)
+        kernel = np.load(client.download_artifacts(result.run_id, f"kernels/{sorted(kernels)[0]}"))
+        assert kernel.shape[0] == 28 * 28
+
+    outputs = Path(cfg.paths.model_dir)
+    assert {p.name for p in outputs.iterdir()} == {"model.keras", "history.csv", "run.json"}
+    recorded = json.loads((outputs / "run.json").read_text())
+    assert recorded["run_id"] == result.run_id
+    assert not Path(cfg.paths.checkpoints).exists(), "checkpoint left behind after success"
+
+    # The logged model is usable without convscope: MLflow's pyfunc flavour predicts.
+    pyfunc = mlflow.pyfunc.load_model(recorded["model_uri"])
+    test_images = as_model_input(np.load(processed_mnist / "test_images.npy")[:8])
+    probabilities = np.asarray(pyfunc.predict(test_images))
+    assert probabilities.shape == (8, 10)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-4)
