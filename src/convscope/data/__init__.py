@@ -1,0 +1,1 @@
+"""The data stages' logic: download the IDX files, parse them, split and save arrays."""
