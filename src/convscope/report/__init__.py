@@ -1,0 +1,14 @@
+"""Pictures of models and their results, as matplotlib figures (no files, no MLflow here).
+
+- `convscope.report.kernels`: learned conv kernels, dense-unit templates, feature maps.
+- `convscope.report.charts`: confusion matrix, misclassified digits, learning curves,
+  accuracy against parameter count, the first-layer kernel gallery.
+- `convscope.report.figures`: shared mosaic/colour-scale plumbing and `save_figure`.
+
+Every picture function returns a `matplotlib.figure.Figure`; `save_figure` writes it as a
+PNG atomically and closes it.
+"""
+
+from convscope.report.figures import save_figure
+
+__all__ = ["save_figure"]

@@ -1,0 +1,215 @@
+"""Shared plumbing for the report pictures: tile mosaics, colour scales and saving PNGs.
+
+Figures are plain `matplotlib.figure.Figure` objects (no pyplot state, no display), so they
+work under any backend, including Agg on a headless machine.
+
+Grids of small images (kernels, templates, feature maps, digits) are drawn as one *mosaic*:
+all tiles pasted into a single array (NaN between tiles) shown by one `imshow`, each tile
+outlined and optionally labelled. One axes per figure instead of one per tile keeps a
+64-tile figure well under a second to draw.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+from matplotlib import pyplot as plt
+from matplotlib.axes import Axes
+from matplotlib.collections import PatchCollection
+from matplotlib.colors import Colormap
+from matplotlib.figure import Figure, SubFigure
+from matplotlib.image import AxesImage
+from matplotlib.patches import Rectangle
+
+from convscope.atomic import atomic_path
+from convscope.errors import ConvscopeError
+
+# Weights and signed activations: red positive, blue negative, white at 0.
+DIVERGING = matplotlib.colormaps["RdBu_r"]
+# Non-negative activations.
+SEQUENTIAL = matplotlib.colormaps["viridis"]
+# Digit images as MNIST stores them (white on black), like the data stage's sample grid.
+PIXELS = matplotlib.colormaps["gray"]
+
+TILE_LABEL_SIZE = 7  # points
+LABEL_BAND_INCHES = 0.16  # room above a tile for its one-line label
+MAX_MOSAIC_WIDTH = 13.0  # inches
+MAX_MOSAIC_HEIGHT = 9.0
+OUTLINE_GID = "tile-outlines"  # gid of the PatchCollection outlining a mosaic's tiles
+
+
+@dataclass(frozen=True)
+class MosaicLayout:
+    """Where each tile of a mosaic goes, in array cells, and how big one cell is in inches."""
+
+    count: int
+    rows: int
+    cols: int
+    tile_height: int
+    tile_width: int
+    gap: int  # empty cells between neighbouring tiles
+    band: int  # empty cells above each tile for its label (0 = unlabelled)
+    cell_inches: float
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(height, width) of the whole mosaic array."""
+        return (
+            self.rows * (self.band + self.tile_height + self.gap) - self.gap,
+            self.cols * (self.tile_width + self.gap) - self.gap,
+        )
+
+    @property
+    def inches(self) -> tuple[float, float]:
+        """(width, height) of the mosaic on the page."""
+        height, width = self.shape
+        return width * self.cell_inches, height * self.cell_inches
+
+    def origin(self, index: int) -> tuple[int, int]:
+        """(row, column) of the top-left pixel of tile `index` (tiles fill row by row)."""
+        row, col = divmod(index, self.cols)
+        top = row * (self.band + self.tile_height + self.gap) + self.band
+        return top, col * (self.tile_width + self.gap)
+
+    def centre(self, index: int) -> tuple[float, float]:
+        """(x, y) data coordinates of the centre of tile `index` (for ticks and labels)."""
+        top, left = self.origin(index)
+        return left + (self.tile_width - 1) / 2, top + (self.tile_height - 1) / 2
+
+
+def plan_mosaic(
+    count: int,
+    tile_shape: tuple[int, int],
+    tile_inches: float,
+    labelled: bool,
+    cols: int | None = None,
+) -> MosaicLayout:
+    """Lay out `count` tiles of `tile_shape` cells, each about `tile_inches` wide.
+
+    Without `cols`, picks the column count that makes the mosaic closest to a 16:10
+    landscape. Shrinks tiles if the mosaic would exceed MAX_MOSAIC_WIDTH x MAX_MOSAIC_HEIGHT.
+    """
+    tile_height, tile_width = tile_shape
+    gap = max(1, round(tile_width / 10))
+    if cols is None:
+        cols = grid_columns(count, (tile_height + gap) / (tile_width + gap))
+    cols = min(cols, count)
+    rows = math.ceil(count / cols)
+    band_inches = LABEL_BAND_INCHES if labelled else 0.0
+    cell_inches = min(
+        tile_inches / tile_width,
+        MAX_MOSAIC_WIDTH / (cols * (tile_width + gap)),
+        (MAX_MOSAIC_HEIGHT - rows * band_inches) / (rows * (tile_height + gap)),
+    )
+    band = math.ceil(band_inches / cell_inches) if labelled else 0
+    return MosaicLayout(count, rows, cols, tile_height, tile_width, gap, band, cell_inches)
+
+
+def grid_columns(count: int, tile_aspect: float, target_aspect: float = 1.6) -> int:
+    """Column count whose grid of `count` tiles (height/width `tile_aspect`) is closest to
+    `target_aspect` (width/height)."""
+
+    def distance(cols: int) -> float:
+        rows = math.ceil(count / cols)
+        return abs(math.log(cols / (rows * tile_aspect) / target_aspect))
+
+    return min(range(1, count + 1), key=distance)
+
+
+def draw_mosaic(
+    axes: Axes,
+    tiles: Sequence[np.ndarray],
+    layout: MosaicLayout,
+    *,
+    cmap: Colormap,
+    limits: tuple[float, float],
+    labels: Sequence[str] | None = None,
+) -> AxesImage:
+    """Paste `tiles` (2-D, all of the layout's tile shape) into one image on `axes`.
+
+    Each tile is outlined in grey (so a white, near-zero tile is still visible) and, if
+    `labels` are given, titled in the band above it. `limits` is the shared (vmin, vmax).
+    """
+    canvas = np.full(layout.shape, np.nan)
+    outlines = []
+    for index, tile in enumerate(tiles):
+        top, left = layout.origin(index)
+        canvas[top : top + layout.tile_height, left : left + layout.tile_width] = tile
+        outlines.append(Rectangle((left - 0.5, top - 0.5), layout.tile_width, layout.tile_height))
+    image = axes.imshow(canvas, cmap=cmap, vmin=limits[0], vmax=limits[1], interpolation="nearest")
+    axes.add_collection(
+        PatchCollection(
+            outlines,
+            facecolor="none",
+            edgecolor="0.45",
+            linewidth=0.6,
+            clip_on=False,  # outlines on the mosaic's border would be half cut off
+            gid=OUTLINE_GID,
+        )
+    )
+    for index, label in enumerate(labels or ()):
+        top, left = layout.origin(index)
+        axes.text(
+            left + (layout.tile_width - 1) / 2,
+            top - 0.5 - 0.15 * layout.band,
+            label,
+            ha="center",
+            va="bottom",
+            fontsize=TILE_LABEL_SIZE,
+        )
+    axes.set_xticks([])
+    axes.set_yticks([])
+    axes.set_frame_on(False)
+    return image
+
+
+def mosaic_figure(
+    layout: MosaicLayout, extra_width: float = 1.4, extra_height: float = 0.9
+) -> Figure:
+    """An empty constrained-layout figure with room for `layout` plus colour bar and titles."""
+    width, height = layout.inches
+    return Figure(
+        figsize=(max(width + extra_width, 4.5), max(height + extra_height, 2.5)),
+        layout="constrained",
+    )
+
+
+def symmetric_limit(values: np.ndarray) -> float:
+    """Largest absolute finite value (a tiny positive number if all are 0), for +-scales."""
+    finite = np.abs(values[np.isfinite(values)])
+    largest = float(finite.max()) if finite.size else 0.0
+    return largest if largest > 0 else 1e-12
+
+
+def add_colorbar(figure: Figure | SubFigure, image: AxesImage, label: str) -> None:
+    """A colour bar for `image`, to the right of its axes."""
+    colorbar = figure.colorbar(image, ax=image.axes, shrink=0.85, pad=0.02)
+    colorbar.set_label(label)
+
+
+def shown_of(shown: int, total: int, noun: str) -> str:
+    """'all 6 kernels' or 'first 16 of 32 kernels' (for titles of capped grids)."""
+    return f"all {total} {noun}" if shown == total else f"first {shown} of {total} {noun}"
+
+
+def save_figure(fig: Figure, path: Path, dpi: int = 120) -> Path:
+    """Write `fig` as a PNG at `path` atomically (temp file beside it, then rename); close it.
+
+    Creates the parent folder if needed; the PNG carries no version metadata, so the same
+    figure gives the same bytes. Returns `path`.
+    """
+    path = Path(path)
+    if path.suffix.lower() != ".png":
+        raise ConvscopeError(f"save_figure: expected a path ending in .png, got {path}")
+    try:
+        with atomic_path(path) as temp:
+            # No software/version metadata, so the same figure gives the same bytes.
+            fig.savefig(temp, format="png", dpi=dpi, metadata={"Software": None})
+    finally:
+        plt.close(fig)
+    return path
