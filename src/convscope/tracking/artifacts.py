@@ -92,9 +92,14 @@ def log_feature_maps(model: keras.Model, image: np.ndarray) -> None:
 
 
 def log_keras_model(model: keras.Model, example: np.ndarray) -> str:
-    """Log the model with MLflow's Keras flavour, signature and input example; return its URI."""
+    """Log the model with MLflow's TensorFlow flavour (which takes Keras 3 models), with a
+    signature and an input example; return its URI.
+
+    Not `mlflow.keras.log_model`: in MLflow 3.17 it writes the input example before creating
+    the model folder and fails.
+    """
     signature = infer_signature(example, np.asarray(model.predict(example, verbose=0)))
-    info = mlflow.keras.log_model(
+    info = mlflow.tensorflow.log_model(
         model,
         name="model",
         signature=signature,
