@@ -1,0 +1,166 @@
+"""Evaluation and comparison charts on small, realistic inputs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from convscope.errors import ConvscopeError
+from convscope.report import save_figure
+from convscope.report.charts import (
+    accuracy_vs_params,
+    confusion_matrix_figure,
+    kernel_gallery,
+    learning_curves,
+    misclassified_grid,
+)
+
+CLASSES = [str(digit) for digit in range(10)]
+
+
+def history(epochs: int, offset: float) -> pd.DataFrame:
+    epoch = np.arange(1, epochs + 1)
+    return pd.DataFrame(
+        {
+            "epoch": epoch,
+            "loss": 0.5 / epoch + offset,
+            "accuracy": 0.99 - 0.1 / epoch - offset,
+            "val_loss": 0.6 / epoch + offset,
+            "val_accuracy": 0.98 - 0.1 / epoch - offset,
+        }
+    )
+
+
+def test_confusion_matrix_annotates_counts_and_colours_by_row_fraction():
+    counts = np.diag([90, 5, 40]) + np.array([[0, 10, 0], [5, 0, 0], [0, 0, 0]])
+
+    figure = confusion_matrix_figure(counts, ["zero", "one", "two"], "lenet5 on test")
+
+    axes = figure.axes[0]
+    assert [int(text.get_text()) for text in axes.texts] == counts.ravel().tolist()
+    colours = axes.images[0].get_array()
+    np.testing.assert_allclose(colours.sum(axis=1), 1.0)
+    assert colours[1, 1] == pytest.approx(0.5)  # 5 of class "one"'s 10 images
+    assert [label.get_text() for label in axes.get_xticklabels()] == ["zero", "one", "two"]
+    assert axes.get_xlabel() == "predicted class" and axes.get_ylabel() == "true class"
+    assert "lenet5 on test" in axes.get_title() and "90.00% correct" in axes.get_title()
+    assert len(figure.axes) == 2  # with its colour bar
+
+
+def test_confusion_matrix_rejects_a_size_that_does_not_match_the_class_names():
+    with pytest.raises(ConvscopeError, match=r"10x10 matrix for 10 class names.*\(3, 3\)"):
+        confusion_matrix_figure(np.eye(3, dtype=int), CLASSES, "x")
+
+
+def test_confusion_matrix_rejects_negative_counts():
+    with pytest.raises(ConvscopeError, match="non-negative integer counts"):
+        confusion_matrix_figure(-np.eye(2, dtype=int), ["a", "b"], "x")
+
+
+def test_misclassified_grid_titles_each_tile_with_truth_prediction_and_confidence(mosaic):
+    images = np.random.default_rng(0).integers(0, 256, size=(5, 28, 28, 1), dtype=np.uint8)
+
+    figure = misclassified_grid(
+        images, [4, 1, 7, 3, 5], [9, 7, 1, 8, 6], [0.98, 0.5, 0.61, 0.7, 0.333], CLASSES, "x"
+    )
+
+    axes, _, tiles = mosaic(figure)
+    assert tiles == 5
+    assert axes.texts[0].get_text() == "true 4 → pred 9 (0.98)"
+    assert axes.texts[4].get_text() == "true 5 → pred 6 (0.33)"
+
+
+def test_misclassified_grid_with_no_mistakes_says_so():
+    figure = misclassified_grid(np.zeros((0, 28, 28)), [], [], [], CLASSES, "stacked_conv")
+    assert figure.axes[0].texts[0].get_text() == "no misclassified images"
+
+
+def test_misclassified_grid_rejects_labels_outside_the_classes():
+    with pytest.raises(ConvscopeError, match="pred_labels must index the 10 class names"):
+        misclassified_grid(np.zeros((1, 28, 28)), [1], [10], [0.9], CLASSES, "x")
+
+
+def test_misclassified_grid_rejects_mismatched_lengths():
+    with pytest.raises(ConvscopeError, match="2 labels, 1 predictions"):
+        misclassified_grid(np.zeros((2, 28, 28)), [1, 2], [3], [0.9, 0.8], CLASSES, "x")
+
+
+def test_learning_curves_one_colour_per_model_training_dashed_validation_solid():
+    histories = {"dense": history(12, 0.0), "lenet5": history(8, 0.01), "stacked": history(5, 0.02)}
+
+    figure = learning_curves(histories)
+
+    accuracy_axes, loss_axes = figure.axes
+    assert accuracy_axes.get_ylabel() == "accuracy" and loss_axes.get_ylabel() == "loss"
+    for axes in (accuracy_axes, loss_axes):
+        lines = axes.get_lines()
+        assert len(lines) == 6
+        assert [line.get_linestyle() for line in lines] == ["--", "-"] * 3
+        assert len({line.get_color() for line in lines}) == 3
+        assert [len(line.get_xdata()) for line in lines[::2]] == [12, 8, 5]
+    legend = [text.get_text() for text in figure.legends[0].get_texts()]
+    assert legend == ["dense", "lenet5", "stacked", "training", "validation"]
+
+
+def test_learning_curves_name_the_model_with_missing_columns():
+    broken = history(3, 0.0).drop(columns=["val_loss"])
+    with pytest.raises(ConvscopeError, match="'lenet5' lacks columns val_loss"):
+        learning_curves({"dense": history(3, 0.0), "lenet5": broken})
+
+
+def test_accuracy_vs_params_labels_each_point_on_a_log_axis():
+    frame = pd.DataFrame(
+        {
+            "model": ["dense", "lenet5", "stacked_conv"],
+            "total_params": [407_050, 61_706, 225_034],
+            "test_accuracy": [0.9812, 0.9889, 0.9931],
+        }
+    )
+
+    axes = accuracy_vs_params(frame).axes[0]
+
+    assert axes.get_xscale() == "log"
+    labels = [text.get_text() for text in axes.texts]
+    assert labels == [
+        "dense\n407k params, 98.12%",
+        "lenet5\n61.7k params, 98.89%",
+        "stacked_conv\n225k params, 99.31%",
+    ]
+    assert len(axes.collections) == 3
+
+
+def test_accuracy_vs_params_rejects_percent_accuracies():
+    frame = pd.DataFrame({"model": ["a"], "total_params": [10], "test_accuracy": [98.1]})
+    with pytest.raises(ConvscopeError, match=r"fraction in \[0, 1\]"):
+        accuracy_vs_params(frame)
+
+
+def test_kernel_gallery_one_panel_per_model_with_weights_per_unit(mosaic, tmp_path):
+    rng = np.random.default_rng(3)
+    first_layer = {
+        "dense": rng.normal(size=(784, 512)),
+        "lenet5": rng.normal(size=(5, 5, 1, 6)),
+        "stacked_conv": rng.normal(size=(3, 3, 1, 32)),
+    }
+
+    figure = kernel_gallery(first_layer, max_tiles=16)
+
+    titles = [panel.get_suptitle() for panel in figure.subfigs]
+    assert titles == [
+        "dense\ndense unit: 784 weights\nfirst 16 of 512 units",
+        "lenet5\n5x5 kernel: 25 weights\nall 6 kernels",
+        "stacked_conv\n3x3 kernel: 9 weights\nfirst 16 of 32 kernels",
+    ]
+    for panel, count in zip(figure.subfigs, [16, 6, 16], strict=True):
+        _, image, tiles = mosaic(panel)
+        assert tiles == count
+        low, high = image.get_clim()
+        assert low == -high
+    path = save_figure(figure, tmp_path / "gallery.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_kernel_gallery_rejects_a_layer_that_is_neither_conv_nor_dense():
+    with pytest.raises(ConvscopeError, match=r"'rgb'.*\(3, 3, 3, 8\)"):
+        kernel_gallery({"rgb": np.zeros((3, 3, 3, 8))})
