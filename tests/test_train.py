@@ -62,9 +62,10 @@ def test_training_killed_after_first_epoch_resumes_at_second(
         tmp_path,
         processed_mnist,
         "model=lenet5",
-        "train.subset=8192",
+        "train.subset=4096",
         "train.epochs=3",
         "train.early_stopping.enabled=false",
+        "tracking.log_model=false",
     )
     backup = tmp_path / "checkpoints" / "backup" / "training_metadata.json"
     first = subprocess.Popen(

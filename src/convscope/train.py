@@ -8,12 +8,18 @@ from __future__ import annotations
 from omegaconf import DictConfig
 
 from convscope.cli import stage
-from convscope.training.trainer import train
+from convscope.models.config import validate_model_config
+from convscope.training.config import validate_train_config
 
 
 @stage
 def main(cfg: DictConfig) -> float:
     """Train one model and log it to MLflow."""
+    validate_model_config(cfg.model)
+    validate_train_config(cfg.train)
+    # Imported here so that `--help` and config errors answer without loading TensorFlow.
+    from convscope.training.trainer import train
+
     return train(cfg).best_val_accuracy
 
 
