@@ -47,7 +47,6 @@ OUTLINE_GID = "tile-outlines"  # gid of the PatchCollection outlining a mosaic's
 class MosaicLayout:
     """Where each tile of a mosaic goes, in array cells, and how big one cell is in inches."""
 
-    count: int
     rows: int
     cols: int
     tile_height: int
@@ -107,7 +106,7 @@ def plan_mosaic(
         (MAX_MOSAIC_HEIGHT - rows * band_inches) / (rows * (tile_height + gap)),
     )
     band = math.ceil(band_inches / cell_inches) if labelled else 0
-    return MosaicLayout(count, rows, cols, tile_height, tile_width, gap, band, cell_inches)
+    return MosaicLayout(rows, cols, tile_height, tile_width, gap, band, cell_inches)
 
 
 def grid_columns(count: int, tile_aspect: float, target_aspect: float = 1.6) -> int:
