@@ -1,0 +1,7 @@
+"""Model configs, builders and per-layer statistics.
+
+- `convscope.models.config`: Hydra schemas of the `model` group, `register_configs()`,
+  `validate_model_config(cfg)` (no Keras import, so cheap for every stage);
+- `convscope.models.registry`: `build_model(model_cfg, input_shape, num_classes)`;
+- `convscope.models.layers`: `layer_table(model)`, `parameter_summary(model)`.
+"""
