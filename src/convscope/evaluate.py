@@ -1,0 +1,33 @@
+"""Stage `evaluate`: `python -m convscope.evaluate model=<name> [overrides]`.
+
+Measures the trained `models/<name>/model.keras` on the test set and writes
+`reports/metrics/<name>.json`, `reports/evaluation/<name>/` and
+`reports/plots/<name>/confusion.csv`; logs the same into the model's MLflow training run.
+Returns the test accuracy (for Hydra sweepers).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from omegaconf import DictConfig
+
+from convscope.cli import stage
+from convscope.evaluation.config import evaluate_config
+from convscope.evaluation.inputs import MODEL_FILE, RUN_FILE, check_model_file, load_run_record
+
+
+@stage
+def main(cfg: DictConfig) -> float:
+    """Evaluate one trained model."""
+    evaluate_config(cfg.evaluate)
+    check_model_file(Path(cfg.paths.model_dir) / MODEL_FILE)
+    load_run_record(Path(cfg.paths.model_dir) / RUN_FILE)
+    # Imported here so that bad input and --help answer without loading TensorFlow.
+    from convscope.evaluation.evaluator import evaluate
+
+    return evaluate(cfg)["test_accuracy"]
+
+
+if __name__ == "__main__":
+    main()

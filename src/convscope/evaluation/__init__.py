@@ -1,0 +1,13 @@
+"""Measuring trained models on the test set, and gathering the results for the comparison.
+
+- `convscope.evaluation.config`: the checked `evaluate` config (`evaluate_config(cfg)`);
+- `convscope.evaluation.inputs`: a trained model's files (`model.keras`, `run.json`),
+  checked with one-line errors, without importing TensorFlow;
+- `convscope.evaluation.trained_model`: the Keras model loaded, its first-layer weights;
+- `convscope.evaluation.record`: the metrics file `reports/metrics/<model>.json`;
+- `convscope.evaluation.metrics`: accuracy, loss, confusion matrix, per-class scores (numpy);
+- `convscope.evaluation.misclassified`: the most confidently wrong predictions;
+- `convscope.evaluation.timing`: inference latency and throughput;
+- `convscope.evaluation.evaluator`: `evaluate(cfg)`, the `evaluate` stage's work;
+- `convscope.evaluation.collect`: every evaluated model's results, for the `compare` stage.
+"""

@@ -1,0 +1,240 @@
+"""The evaluate stage's work: one trained model measured on the test set, results written
+to `reports/` and logged into the model's MLflow training run."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+import pandas as pd
+from mlflow.entities import Metric
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
+from omegaconf import DictConfig
+
+from convscope.atomic import atomic_path, write_json, write_text
+from convscope.data.arrays import load_meta, load_split
+from convscope.errors import ConvscopeError
+from convscope.evaluation.config import EvaluateConfig, evaluate_config
+from convscope.evaluation.inputs import MODEL_FILE, RUN_FILE, RunRecord, load_run_record
+from convscope.evaluation.metrics import (
+    confusion_matrix,
+    confusion_pairs,
+    cross_entropy,
+    per_class_table,
+)
+from convscope.evaluation.misclassified import most_confident_mistakes
+from convscope.evaluation.record import EVALUATION_KEYS, THROUGHPUT_PREFIX, throughput_key
+from convscope.evaluation.timing import compiled_forward, latency_ms, throughput
+from convscope.evaluation.trained_model import load_trained_model
+from convscope.models.layers import layer_table, parameter_summary
+from convscope.report import save_figure
+from convscope.report.charts import confusion_matrix_figure, misclassified_grid
+from convscope.tracking.store import connect
+from convscope.training.trainer import as_model_input
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EvaluationPaths:
+    """Where the evaluate stage reads and writes for one model."""
+
+    model_file: Path
+    run_file: Path
+    metrics_file: Path  # reports/metrics/<model>.json (DVC metrics)
+    report_dir: Path  # reports/evaluation/<model>/ (tables and pictures)
+    confusion_pairs: Path  # reports/plots/<model>/confusion.csv (DVC confusion plot)
+
+    @classmethod
+    def from_config(cls, cfg: DictConfig) -> EvaluationPaths:
+        """The paths of `cfg.model.name` under `cfg.paths`."""
+        name = str(cfg.model.name)
+        model_dir, reports = Path(cfg.paths.model_dir), Path(cfg.paths.reports)
+        return cls(
+            model_file=model_dir / MODEL_FILE,
+            run_file=model_dir / RUN_FILE,
+            metrics_file=reports / "metrics" / f"{name}.json",
+            report_dir=reports / "evaluation" / name,
+            confusion_pairs=reports / "plots" / name / "confusion.csv",
+        )
+
+
+@dataclass(frozen=True)
+class Predictions:
+    """A model's output on the test set, with the true labels."""
+
+    probabilities: np.ndarray  # (N, classes)
+    labels: np.ndarray  # (N,)
+
+    @property
+    def predicted(self) -> np.ndarray:
+        """The most probable class of each image."""
+        return self.probabilities.argmax(axis=1)
+
+
+def evaluate(cfg: DictConfig) -> dict[str, Any]:
+    """Evaluate `cfg.model` on the test split; write its reports; return its metrics."""
+    settings = evaluate_config(cfg.evaluate)
+    paths = EvaluationPaths.from_config(cfg)
+    name = str(cfg.model.name)
+    model = load_trained_model(paths.model_file)
+    record = load_run_record(paths.run_file)
+    processed = Path(cfg.paths.processed)
+    images, labels = load_split(processed, "test")
+    class_names = [str(c) for c in load_meta(processed)["class_names"]]
+    inputs = as_model_input(images)
+    check_fits_data(model, paths.model_file, inputs.shape[1:], len(class_names))
+    client = training_run_client(cfg.tracking, record, paths.run_file)
+
+    log.info("Predicting the %d test images with %s", len(inputs), name)
+    probabilities = model.predict(inputs, batch_size=settings.batch_size, verbose=settings.verbose)
+    predictions = Predictions(np.asarray(probabilities), labels)
+    counts = confusion_matrix(labels, predictions.predicted, len(class_names))
+    per_class = per_class_table(counts, class_names)
+    metrics = (
+        scores(counts, per_class, predictions)
+        | model_figures(model, inputs, paths.model_file, settings)
+        | {
+            "train_seconds": record.train_seconds,
+            "seconds_per_epoch": record.seconds_per_epoch,
+            "epochs": record.epochs,
+            "mlflow_run_id": record.run_id,
+        }
+    )
+
+    write_reports(paths, model, images, predictions, counts, per_class, settings, name)
+    log_to_run(client, record, metrics, paths.report_dir)
+    write_json(paths.metrics_file, metrics)  # last: its presence means the rest is there
+    log.info(
+        "%s: test accuracy %.4f, loss %.4f", name, metrics["test_accuracy"], metrics["test_loss"]
+    )
+    return metrics
+
+
+def check_fits_data(
+    model: keras.Model, model_file: Path, image_shape: tuple[int, ...], num_classes: int
+) -> None:
+    """Fail with one line if the model does not take these images or predict these classes."""
+    expected_in = tuple(model.input_shape[1:])
+    expected_out = model.output_shape[-1]
+    if expected_in != tuple(image_shape) or expected_out != num_classes:
+        raise ConvscopeError(
+            f"{model_file}: the model maps {expected_in} inputs to {expected_out} classes, but "
+            f"the test data has {tuple(image_shape)} images and {num_classes} classes; was it "
+            "trained on another dataset?"
+        )
+
+
+def training_run_client(tracking: DictConfig, record: RunRecord, run_file: Path) -> MlflowClient:
+    """A client of the tracking store; fail with one line if the training run is not in it."""
+    connect(tracking)
+    client = MlflowClient(str(tracking.uri))
+    try:
+        client.get_run(record.run_id)
+    except MlflowException:
+        raise ConvscopeError(
+            f"{run_file}: MLflow run {record.run_id} is not in {tracking.uri} (the training "
+            f"logged to {record.tracking_uri}); set tracking.uri to that store or retrain"
+        ) from None
+    return client
+
+
+def scores(counts: np.ndarray, per_class: pd.DataFrame, predictions: Predictions) -> dict[str, Any]:
+    """Accuracy, loss, error count and macro-averaged F1 on the test set."""
+    correct = int(np.trace(counts))
+    return {
+        "test_accuracy": correct / int(counts.sum()),
+        "test_loss": cross_entropy(predictions.probabilities, predictions.labels),
+        "test_errors": int(counts.sum()) - correct,
+        "test_macro_f1": float(per_class["f1"].mean()),
+    }
+
+
+def model_figures(
+    model: keras.Model, inputs: np.ndarray, model_file: Path, settings: EvaluateConfig
+) -> dict[str, Any]:
+    """Parameter counts, MACs per image, latency, throughput and file size of `model`."""
+    summary = parameter_summary(model)
+    forward = compiled_forward(model)
+    progress = settings.verbose > 0
+    timing = settings.timing
+    return {
+        "total_params": summary["total_params"],
+        "conv_params": summary["conv_params"],
+        "dense_params": summary["dense_params"],
+        "macs_per_image": summary["macs"],
+        "latency_ms_batch1": latency_ms(forward, inputs[:1], timing, progress),
+        throughput_key(timing.throughput_batch_size): throughput(forward, inputs, timing, progress),
+        "model_size_bytes": model_file.stat().st_size,
+    }
+
+
+def write_reports(
+    paths: EvaluationPaths,
+    model: keras.Model,
+    images: np.ndarray,
+    predictions: Predictions,
+    counts: np.ndarray,
+    per_class: pd.DataFrame,
+    settings: EvaluateConfig,
+    name: str,
+) -> None:
+    """Tables and pictures in `paths.report_dir`, and the DVC confusion plot's data."""
+    out = paths.report_dir
+    class_names = per_class["name"].tolist()
+    _write_csv(out / "per_class.csv", per_class)
+    save_figure(
+        confusion_matrix_figure(counts, class_names, f"{name}: test-set confusion matrix"),
+        out / "confusion.png",
+    )
+    mistakes = most_confident_mistakes(
+        predictions.probabilities, predictions.labels, settings.misclassified
+    )
+    _write_csv(out / "misclassified.csv", mistakes)
+    grid = misclassified_grid(
+        images[mistakes["index"].to_numpy()],
+        mistakes["actual"].to_numpy(),
+        mistakes["predicted"].to_numpy(),
+        mistakes["confidence"].to_numpy(),
+        class_names,
+        f"{name}: the {len(mistakes)} most confidently misclassified test images",
+    )
+    save_figure(grid, out / "misclassified.png")
+    layers = layer_table(model)
+    _write_csv(out / "layers.csv", layers)
+    write_text(out / "layers.md", layers.to_markdown(index=False) + "\n")
+    pairs = confusion_pairs(predictions.labels, predictions.predicted, class_names)
+    _write_csv(paths.confusion_pairs, pairs)
+
+
+def log_to_run(
+    client: MlflowClient, record: RunRecord, metrics: dict[str, Any], report_dir: Path
+) -> None:
+    """Add the evaluation's numbers and report files to the model's MLflow training run.
+
+    Through the client rather than `mlflow.start_run(run_id=...)`, which would reopen the
+    finished run: its end time (so its duration) would move to now, and a failure here would
+    mark the training FAILED.
+    """
+    timestamp = int(time.time() * 1000)
+    client.log_batch(
+        record.run_id,
+        metrics=[
+            Metric(key, float(value), timestamp, 0)
+            for key, value in metrics.items()
+            if key in EVALUATION_KEYS or key.startswith(THROUGHPUT_PREFIX)
+        ],
+    )
+    client.log_artifacts(record.run_id, str(report_dir), "evaluation")
+    client.log_dict(record.run_id, metrics, "evaluation/metrics.json")
+
+
+def _write_csv(path: Path, frame: pd.DataFrame) -> None:
+    with atomic_path(path) as tmp:
+        frame.to_csv(tmp, index=False)

@@ -1,0 +1,73 @@
+"""A trained model's files, written by the train stage, checked with one-line errors.
+
+`<model_dir>/model.keras` is the Keras model and `<model_dir>/run.json` the record of its
+MLflow training run (see `convscope.training.trainer.write_outputs`). Nothing here imports
+TensorFlow, so a stage can reject bad input before paying for that import; loading the
+model is `convscope.evaluation.trained_model`.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from convscope.errors import ConvscopeError
+
+MODEL_FILE = "model.keras"
+RUN_FILE = "run.json"
+RUN_KEYS = ("run_id", "tracking_uri", "epochs", "train_seconds", "seconds_per_epoch")
+
+
+def hint(path: Path) -> str:
+    """How to recreate the train stage's output `path` (named by its model folder)."""
+    return f"run `dvc repro train@{path.parent.name}` to (re)create it"
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """What `run.json` says about the training: its MLflow run and how long it took."""
+
+    run_id: str
+    tracking_uri: str
+    epochs: int
+    train_seconds: float
+    seconds_per_epoch: float
+
+
+def check_model_file(path: Path) -> None:
+    """Fail with one line unless `path` is a file with the zip layout of a `.keras` model."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConvscopeError(f"{path}: missing; {hint(path)}")
+    if not zipfile.is_zipfile(path):
+        # Keras would report such a file as "not found"; say what is actually wrong.
+        raise ConvscopeError(
+            f"{path}: not a Keras model file (expected a .keras zip archive; the file is "
+            f"truncated or not a model); {hint(path)}"
+        )
+
+
+def load_run_record(path: Path) -> RunRecord:
+    """Read `run.json`; a missing file, bad JSON or a missing key is a one-line error."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ConvscopeError(f"{path}: missing; {hint(path)}") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ConvscopeError(f"{path}: not readable JSON ({err}); {hint(path)}") from None
+    missing = [key for key in RUN_KEYS if key not in data] if isinstance(data, dict) else RUN_KEYS
+    if missing:
+        raise ConvscopeError(f"{path}: lacks {', '.join(missing)}; {hint(path)}")
+    try:
+        return RunRecord(
+            run_id=str(data["run_id"]),
+            tracking_uri=str(data["tracking_uri"]),
+            epochs=int(data["epochs"]),
+            train_seconds=float(data["train_seconds"]),
+            seconds_per_epoch=float(data["seconds_per_epoch"]),
+        )
+    except (TypeError, ValueError) as err:
+        raise ConvscopeError(f"{path}: a value has the wrong type ({err}); {hint(path)}") from None

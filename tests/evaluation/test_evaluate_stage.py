@@ -1,0 +1,152 @@
+"""The `evaluate` stage through its command line, checked against an independent computation
+from the saved model and the test arrays, and against the MLflow run it logs into."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import keras
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+from hydra import compose, initialize_config_dir
+from mlflow.tracking import MlflowClient
+
+from convscope.cli import CONFIG_DIR
+from convscope.errors import ConvscopeError
+from convscope.evaluation.evaluator import evaluate
+from convscope.models.config import register_configs
+from convscope.training.config import register_train_config
+
+# LeNet-5's multiply-accumulates for one 28x28 image, by hand: output positions x kernel size.
+LENET5_MACS = (
+    28 * 28 * 6 * (5 * 5 * 1)  # C1: 6 maps of 28x28 ('same' padding), 5x5 kernels on 1 channel
+    + 10 * 10 * 16 * (5 * 5 * 6)  # C3: 16 maps of 10x10, 5x5 kernels on the 6 pooled 14x14 maps
+    + 1 * 1 * 120 * (5 * 5 * 16)  # C5: 120 maps of 1x1, 5x5 kernels on the 16 pooled 5x5 maps
+    + 120 * 84  # F6
+    + 84 * 10  # output layer
+)
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def read_metrics(workspace, name: str) -> dict:
+    return json.loads((workspace.reports / "metrics" / f"{name}.json").read_text())
+
+
+@pytest.mark.slow
+def test_metrics_equal_an_independent_computation(evaluated) -> None:
+    metrics = read_metrics(evaluated, "lenet5")
+    model_file = evaluated.model_dir("lenet5") / "model.keras"
+    model = keras.models.load_model(model_file)
+    images = np.load(evaluated.processed / "test_images.npy")
+    labels = np.load(evaluated.processed / "test_labels.npy").astype(int)
+    inputs = images[..., np.newaxis].astype("float32")
+    probabilities = model.predict(inputs, batch_size=1000, verbose=0).astype(float)
+    predicted = probabilities.argmax(axis=1)
+
+    assert len(labels) == 10_000
+    assert metrics["test_accuracy"] == np.mean(predicted == labels)
+    assert metrics["test_errors"] == np.sum(predicted != labels)
+    p_true = np.clip(probabilities[np.arange(len(labels)), labels], 1e-7, 1 - 1e-7)
+    assert metrics["test_loss"] == pytest.approx(-np.mean(np.log(p_true)), rel=1e-5)
+
+    expected = np.zeros((10, 10), dtype=int)
+    np.add.at(expected, (labels, predicted), 1)
+    pairs = pd.read_csv(evaluated.reports / "plots" / "lenet5" / "confusion.csv", dtype=str)
+    counted = np.zeros((10, 10), dtype=int)
+    np.add.at(counted, (pairs["actual"].astype(int), pairs["predicted"].astype(int)), 1)
+    np.testing.assert_array_equal(counted, expected)
+    per_class = pd.read_csv(evaluated.reports / "evaluation" / "lenet5" / "per_class.csv")
+    np.testing.assert_allclose(per_class["recall"], np.diag(expected) / expected.sum(axis=1))
+    np.testing.assert_allclose(
+        per_class["precision"], np.diag(expected) / np.maximum(expected.sum(axis=0), 1)
+    )
+
+    assert metrics["macs_per_image"] == LENET5_MACS == 416_520
+    assert metrics["total_params"] == model.count_params() == 61_706
+    assert metrics["conv_params"] + metrics["dense_params"] == metrics["total_params"]
+    assert metrics["model_size_bytes"] == model_file.stat().st_size
+    assert metrics["latency_ms_batch1"] > 0
+    assert metrics["throughput_images_per_s_batch64"] > 0
+    run = json.loads((evaluated.model_dir("lenet5") / "run.json").read_text())
+    assert metrics["mlflow_run_id"] == run["run_id"]
+    assert (metrics["train_seconds"], metrics["epochs"]) == (run["train_seconds"], 1)
+
+
+@pytest.mark.slow
+def test_reports_are_written_and_logged_into_the_training_run(evaluated) -> None:
+    folder = evaluated.reports / "evaluation" / "lenet5"
+    for picture in ("confusion.png", "misclassified.png"):
+        assert (folder / picture).read_bytes().startswith(PNG_SIGNATURE)
+    mistakes = pd.read_csv(folder / "misclassified.csv")
+    assert len(mistakes) == 25 and (mistakes["actual"] != mistakes["predicted"]).all()
+    assert mistakes["confidence"].is_monotonic_decreasing
+    layers = pd.read_csv(folder / "layers.csv")
+    assert layers["macs"].sum() == LENET5_MACS
+
+    metrics = read_metrics(evaluated, "lenet5")
+    client = MlflowClient(evaluated.tracking_uri)
+    run = client.get_run(metrics["mlflow_run_id"])
+    for key in ("test_accuracy", "test_loss", "macs_per_image", "latency_ms_batch1"):
+        assert run.data.metrics[key] == metrics[key]
+    assert run.data.metrics["total_params"] == metrics["total_params"]  # from "training"
+    logged = {item.path for item in client.list_artifacts(run.info.run_id, "evaluation")}
+    assert {
+        "evaluation/confusion.png",
+        "evaluation/misclassified.png",
+        "evaluation/per_class.csv",
+        "evaluation/metrics.json",
+    } <= logged
+    # Logged beside the training, not by reopening its run: status and end time unchanged.
+    assert run.info.status == "FINISHED"
+    evaluated_at = client.get_metric_history(run.info.run_id, "test_accuracy")[0].timestamp
+    assert run.info.end_time < evaluated_at
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["missing", "truncated", "text"])
+def test_bad_model_file_fails_with_one_line_naming_it(evaluated, tmp_path: Path, how: str) -> None:
+    workspace = evaluated.elsewhere(tmp_path)
+    model_dir = workspace.model_dir("lenet5")
+    model_dir.mkdir(parents=True)
+    shutil.copy(evaluated.model_dir("lenet5") / "run.json", model_dir)
+    original = (evaluated.model_dir("lenet5") / "model.keras").read_bytes()
+    if how == "truncated":
+        (model_dir / "model.keras").write_bytes(original[: len(original) // 2])
+    elif how == "text":
+        (model_dir / "model.keras").write_text("version https://git-lfs.github.com/spec/v1\n")
+
+    done = workspace.run("evaluate", "model=lenet5")
+    assert done.returncode == 1
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, done.stderr
+    assert str(model_dir / "model.keras") in errors[0]
+    assert "Traceback" not in done.stderr
+    assert not workspace.reports.exists()
+
+
+@pytest.mark.slow
+def test_training_run_missing_from_the_tracking_store_is_one_line(
+    evaluated, tmp_path: Path
+) -> None:
+    workspace = evaluated.elsewhere(tmp_path)
+    shutil.copytree(evaluated.model_dir("lenet5"), workspace.model_dir("lenet5"))
+    other_store = f"sqlite:///{tmp_path / 'other.db'}"
+    overrides = [o for o in workspace.overrides() if not o.startswith("hydra.")]
+    register_configs()
+    register_train_config()
+    with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
+        cfg = compose("config", [*overrides, "model=lenet5", f"tracking.uri={other_store}"])
+    previous_uri = mlflow.get_tracking_uri()
+    try:
+        with pytest.raises(ConvscopeError) as caught:
+            evaluate(cfg)
+    finally:
+        mlflow.set_tracking_uri(previous_uri)
+    message = str(caught.value)
+    assert str(workspace.model_dir("lenet5") / "run.json") in message and other_store in message
+    assert "\n" not in message
+    assert not workspace.reports.exists()
