@@ -1,0 +1,94 @@
+"""The comparison table, its generated sentences and its Markdown, on hand-made metrics."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from convscope.errors import ConvscopeError
+from convscope.report.comparison import (
+    comparison_markdown,
+    comparison_table,
+    display_table,
+    summary_sentences,
+)
+
+
+def metrics(accuracy: float, params: int, latency: float, rate: float, **extra: object) -> dict:
+    values = {
+        "test_accuracy": accuracy,
+        "test_loss": 1.0 - accuracy,
+        "test_errors": round((1.0 - accuracy) * 10_000),
+        "test_macro_f1": accuracy,
+        "total_params": params,
+        "conv_params": params // 2,
+        "dense_params": params - params // 2,
+        "macs_per_image": params * 3,
+        "latency_ms_batch1": latency,
+        "throughput_images_per_s_batch256": rate,
+        "model_size_bytes": params * 4,
+        "train_seconds": params / 1000,
+        "seconds_per_epoch": params / 10_000,
+        "epochs": 10,
+        "mlflow_run_id": f"run-{params}",
+    }
+    return values | extra
+
+
+# big: least accurate AND largest, so both smaller models beat it; small: fewest parameters.
+MODELS = {
+    "big": metrics(0.97, 400_000, latency=0.2, rate=90_000.0),
+    "mid": metrics(0.99, 100_000, latency=0.9, rate=8_000.0),
+    "small": metrics(0.98, 60_000, latency=0.5, rate=12_000.0),
+}
+
+
+def test_table_has_one_row_per_model_with_raw_numbers() -> None:
+    table = comparison_table(MODELS)
+    assert table["model"].tolist() == ["big", "mid", "small"]
+    assert table.loc[1, "test_accuracy"] == 0.99
+    assert table.loc[2, "total_params"] == 60_000
+    assert "throughput_images_per_s_batch256" in table.columns
+    assert "test_macro_f1" not in table.columns  # per-model detail, not compared
+
+
+def test_sentences_name_the_winners() -> None:
+    accuracy, size, speed = summary_sentences(comparison_table(MODELS))
+    assert accuracy.startswith("**Accuracy:** mid is the most accurate, 99.00%")
+    assert "small 98.00% (+100 errors)" in accuracy and "big 97.00% (+200 errors)" in accuracy
+    assert "small has the fewest parameters (60,000), 6.7x fewer than big" in size
+    assert "Fewest parameters for their accuracy: mid and small" in size
+    # Both smaller models beat big; the sentence names the smallest of them.
+    assert "big is outdone by small, which is more accurate" in size
+    assert "6.7x fewer parameters" in size
+    assert "big answers fastest one image at a time (0.200 ms" in speed
+    assert "big gets through the most images in batches of 256 (90,000 images/s)" in speed
+
+
+def test_tie_names_every_winner() -> None:
+    tied = {name: values | {"test_accuracy": 0.99} for name, values in MODELS.items()}
+    accuracy = summary_sentences(comparison_table(tied))[0]
+    assert accuracy.startswith("**Accuracy:** big, mid and small tie as the most accurate")
+
+
+def test_different_throughput_batch_sizes_are_refused() -> None:
+    mixed = dict(MODELS)
+    mixed["odd"] = {
+        key.replace("batch256", "batch64"): value for key, value in MODELS["mid"].items()
+    }
+    with pytest.raises(ConvscopeError, match="throughput_images_per_s_batch64"):
+        comparison_table(mixed)
+
+
+def test_markdown_embeds_sentences_table_and_figures() -> None:
+    table = comparison_table(MODELS)
+    text = comparison_markdown(
+        table, summary_sentences(table), {"Accuracy against size": "figures/acc.png"}
+    )
+    assert text.startswith("# Model comparison\n")
+    assert "![Accuracy against size](figures/acc.png)" in text
+    assert "| small " in text and "60,000" in text and "98.00%" in text
+    shown = display_table(table)
+    assert shown.loc[2, "file size (kB)"] == "240.0"
+    assert shown.columns[-2] == "throughput, batch 256 (images/s)"
+    assert isinstance(shown, pd.DataFrame)
