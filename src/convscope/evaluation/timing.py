@@ -2,11 +2,14 @@
 
 What is timed is the steady state of a traced graph: `model(x, training=False)` wrapped in a
 `tf.function`, called on a tensor already in memory, with the output copied back to numpy
-(which also waits for the computation to finish). Untimed warm-up blocks first trace the graph and
-fill caches; then each of `repeats` repetitions times a block of calls, and the median block
-is reported, so one slow repetition (another process on the CPU) does not move the figure.
-`model.predict` is not timed: its per-call data-pipeline set-up costs milliseconds and would
-dominate a batch-size-1 figure. TensorFlow uses its default thread pools (all cores).
+(which also waits for the computation to finish). Untimed warm-up blocks first trace the
+graph and fill caches; then each of `repeats` repetitions times a block of calls, and the
+median block is reported, so one slow repetition (another process on the CPU) does not move
+the figure.
+Neither `model.predict` nor `model.predict_on_batch` is timed: their per-call set-up
+(data adapter, callbacks, input conversion) costs from several to hundreds of milliseconds,
+ten to a thousand times LeNet-5's forward pass on one image, and would swamp the figure.
+TensorFlow uses its default thread pools (all cores).
 """
 
 from __future__ import annotations
