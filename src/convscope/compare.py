@@ -17,6 +17,7 @@ from omegaconf import DictConfig
 from convscope.atomic import atomic_path, write_text
 from convscope.cli import stage
 from convscope.evaluation.collect import collect_results
+from convscope.evaluation.config import compare_config
 from convscope.report import save_figure
 from convscope.report.charts import accuracy_vs_params, kernel_gallery, learning_curves
 from convscope.report.comparison import comparison_markdown, comparison_table, summary_sentences
@@ -27,11 +28,12 @@ log = logging.getLogger(__name__)
 @stage
 def main(cfg: DictConfig) -> None:
     """Compare the evaluated models."""
+    settings = compare_config(cfg.compare)
     results = collect_results(cfg)
     table = comparison_table({result.name: result.metrics for result in results})
     reports = Path(cfg.paths.reports)
     figures_dir = reports / "figures"
-    dpi = int(cfg.compare.figure_dpi)
+    dpi = settings.figure_dpi
     figures = {
         "Test accuracy against parameter count": save_figure(
             accuracy_vs_params(table), figures_dir / "accuracy_vs_params.png", dpi
@@ -45,7 +47,7 @@ def main(cfg: DictConfig) -> None:
             kernel_gallery(
                 {result.name: result.first_layer for result in results},
                 tuple(cfg.data.image_shape),
-                int(cfg.compare.gallery_max_tiles),
+                settings.gallery_max_tiles,
             ),
             figures_dir / "kernel_gallery.png",
             dpi,

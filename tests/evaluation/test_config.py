@@ -1,4 +1,4 @@
-"""The evaluate config: the shipped default passes, a bad value is named in one line."""
+"""The evaluate and compare configs: the shipped defaults pass, a bad value is named."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ import pytest
 from omegaconf import OmegaConf
 
 from convscope.errors import ConvscopeError
-from convscope.evaluation.config import evaluate_config
+from convscope.evaluation.config import compare_config, evaluate_config
 
-DEFAULT = Path(__file__).resolve().parents[2] / "conf" / "evaluate" / "default.yaml"
+CONF = Path(__file__).resolve().parents[2] / "conf"
+DEFAULT = CONF / "evaluate" / "default.yaml"
 
 
 def test_default_config_is_valid() -> None:
@@ -34,3 +35,11 @@ def test_bad_value_names_its_key(key: str, value: object, named: str) -> None:
     OmegaConf.update(cfg, key, value)
     with pytest.raises(ConvscopeError, match=rf"^{named}: expected"):
         evaluate_config(cfg)
+
+
+def test_compare_config_checks_its_values() -> None:
+    cfg = OmegaConf.load(CONF / "compare" / "default.yaml")
+    assert compare_config(cfg).figure_dpi > 0
+    cfg.figure_dpi = "high"
+    with pytest.raises(ConvscopeError, match=r"^compare.figure_dpi: expected a positive integer"):
+        compare_config(cfg)

@@ -1,4 +1,5 @@
-"""The `evaluate` config group (`conf/evaluate/default.yaml`) as checked dataclasses."""
+"""The `evaluate` and `compare` config groups (`conf/<group>/default.yaml`) as checked
+dataclasses."""
 
 from __future__ import annotations
 
@@ -30,30 +31,47 @@ class EvaluateConfig:
     timing: TimingConfig
 
 
+@dataclass(frozen=True)
+class CompareConfig:
+    """How the compare stage draws its figures (see `conf/compare/default.yaml`)."""
+
+    gallery_max_tiles: int
+    figure_dpi: int
+
+
 def evaluate_config(cfg: DictConfig) -> EvaluateConfig:
     """Check `cfg` (the composed `evaluate` group); raise `ConvscopeError` naming a bad key."""
     timing = cfg.get("timing")
     if not isinstance(timing, DictConfig):
         raise ConvscopeError(f"evaluate.timing: expected a mapping, got {timing!r}")
     return EvaluateConfig(
-        batch_size=_integer(cfg, "batch_size", minimum=1),
-        misclassified=_integer(cfg, "misclassified", minimum=0),
-        verbose=_integer(cfg, "verbose", minimum=0),
+        batch_size=_integer(cfg, "evaluate.batch_size", minimum=1),
+        misclassified=_integer(cfg, "evaluate.misclassified", minimum=0),
+        verbose=_integer(cfg, "evaluate.verbose", minimum=0),
         timing=TimingConfig(
-            warmup=_integer(timing, "warmup", minimum=0, prefix="timing."),
-            repeats=_integer(timing, "repeats", minimum=1, prefix="timing."),
-            latency_calls=_integer(timing, "latency_calls", minimum=1, prefix="timing."),
+            warmup=_integer(timing, "evaluate.timing.warmup", minimum=0),
+            repeats=_integer(timing, "evaluate.timing.repeats", minimum=1),
+            latency_calls=_integer(timing, "evaluate.timing.latency_calls", minimum=1),
             throughput_batch_size=_integer(
-                timing, "throughput_batch_size", minimum=1, prefix="timing."
+                timing, "evaluate.timing.throughput_batch_size", minimum=1
             ),
-            throughput_batches=_integer(timing, "throughput_batches", minimum=1, prefix="timing."),
+            throughput_batches=_integer(timing, "evaluate.timing.throughput_batches", minimum=1),
         ),
     )
 
 
-def _integer(node: DictConfig, key: str, minimum: int, prefix: str = "") -> int:
-    value = node.get(key)
+def compare_config(cfg: DictConfig) -> CompareConfig:
+    """Check `cfg` (the composed `compare` group); raise `ConvscopeError` naming a bad key."""
+    return CompareConfig(
+        gallery_max_tiles=_integer(cfg, "compare.gallery_max_tiles", minimum=1),
+        figure_dpi=_integer(cfg, "compare.figure_dpi", minimum=1),
+    )
+
+
+def _integer(node: DictConfig, key: str, minimum: int) -> int:
+    """`node[last part of key]` if it is an integer >= minimum; `key` names it in errors."""
+    value = node.get(key.rsplit(".", 1)[-1])
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         expected = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
-        raise ConvscopeError(f"evaluate.{prefix}{key}: expected {expected}, got {value!r}")
+        raise ConvscopeError(f"{key}: expected {expected}, got {value!r}")
     return value
