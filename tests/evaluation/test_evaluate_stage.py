@@ -134,12 +134,17 @@ def test_training_run_missing_from_the_tracking_store_is_one_line(
 ) -> None:
     workspace = evaluated.elsewhere(tmp_path)
     shutil.copytree(evaluated.model_dir("lenet5"), workspace.model_dir("lenet5"))
-    other_store = f"sqlite:///{tmp_path / 'other.db'}"
+    run_file = workspace.model_dir("lenet5") / "run.json"
+    # A run.json from another store: its run id is unknown to this one.
+    run_file.write_text(json.dumps(json.loads(run_file.read_text()) | {"run_id": "f" * 32}))
     overrides = [o for o in workspace.overrides() if not o.startswith("hydra.")]
+    overrides[overrides.index(f"tracking.uri={workspace.tracking_uri}")] = (
+        f"tracking.uri={evaluated.tracking_uri}"
+    )
     register_configs()
     register_train_config()
     with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
-        cfg = compose("config", [*overrides, "model=lenet5", f"tracking.uri={other_store}"])
+        cfg = compose("config", [*overrides, "model=lenet5"])
     previous_uri = mlflow.get_tracking_uri()
     try:
         with pytest.raises(ConvscopeError) as caught:
@@ -147,6 +152,5 @@ def test_training_run_missing_from_the_tracking_store_is_one_line(
     finally:
         mlflow.set_tracking_uri(previous_uri)
     message = str(caught.value)
-    assert str(workspace.model_dir("lenet5") / "run.json") in message and other_store in message
-    assert "\n" not in message
+    assert str(run_file) in message and "f" * 32 in message and "\n" not in message
     assert not workspace.reports.exists()

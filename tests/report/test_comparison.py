@@ -57,11 +57,20 @@ def test_sentences_name_the_winners() -> None:
     assert accuracy.startswith("**Accuracy:** mid is the most accurate, 99.00%")
     assert "small 98.00% (+100 errors)" in accuracy and "big 97.00% (+200 errors)" in accuracy
     assert "small has the fewest parameters (60,000), 6.7x fewer than big" in size
-    assert "Fewest parameters for their accuracy: mid and small" in size
+    assert "Most accurate for their size: mid and small" in size
     # Both smaller models beat big; the sentence names the smallest of them.
     assert "big is outdone by small, which is more accurate" in size
     assert "6.7x fewer parameters" in size
-    assert "big answers fastest one image at a time (0.200 ms" in speed
+    assert speed.startswith(
+        "**Speed:** big is fastest both one image at a time (0.200 ms per image) and in "
+        "batches of 256 (90,000 images/s); small needs the fewest multiply-accumulates"
+    )
+
+
+def test_speed_sentence_names_separate_latency_and_throughput_winners() -> None:
+    models = MODELS | {"mid": MODELS["mid"] | {"latency_ms_batch1": 0.1}}
+    speed = summary_sentences(comparison_table(models))[2]
+    assert "mid answers fastest one image at a time (0.100 ms per image)" in speed
     assert "big gets through the most images in batches of 256 (90,000 images/s)" in speed
 
 

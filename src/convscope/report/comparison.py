@@ -93,8 +93,8 @@ def _size_sentence(table: pd.DataFrame) -> str:
     parts = [text + "."]
     efficient = [row.model for row in table.itertuples() if _dominator(table, row) is None]
     parts.append(
-        f"Fewest parameters for {'its' if len(efficient) == 1 else 'their'} accuracy: "
-        f"{_names(efficient)} (no other model is as accurate with fewer parameters)."
+        f"Most accurate for {'its' if len(efficient) == 1 else 'their'} size: "
+        f"{_names(efficient)} (no model with fewer parameters is as accurate)."
     )
     for row in table.itertuples():
         better = _dominator(table, row)
@@ -118,12 +118,21 @@ def _speed_sentence(table: pd.DataFrame) -> str:
     macs = table.loc[table["model"] == cheapest[0], "macs_per_image"].iloc[0]
     trained = _winners(table, "train_seconds", largest=False)
     seconds = table.loc[table["model"] == trained[0], "train_seconds"].iloc[0]
+    if quickest == busiest:
+        speed = (
+            f"{_names(quickest)} {'is' if len(quickest) == 1 else 'are'} fastest both one image "
+            f"at a time ({latency:.3f} ms per image) and in batches of {batch_size} "
+            f"({rate:,.0f} images/s)"
+        )
+    else:
+        speed = (
+            f"{_names(quickest)} answers fastest one image at a time ({latency:.3f} ms per "
+            f"image), {_names(busiest)} gets through the most images in batches of "
+            f"{batch_size} ({rate:,.0f} images/s)"
+        )
     return (
-        f"**Speed:** {_names(quickest)} answers fastest one image at a time "
-        f"({latency:.3f} ms per image), {_names(busiest)} gets through the most images in "
-        f"batches of {batch_size} ({rate:,.0f} images/s), and {_names(cheapest)} needs the "
-        f"fewest multiply-accumulates ({macs:,} per image). {_names(trained)} trained in the "
-        f"least time ({seconds:,.0f} s)."
+        f"**Speed:** {speed}; {_names(cheapest)} needs the fewest multiply-accumulates "
+        f"({macs:,} per image). {_names(trained)} trained in the least time ({seconds:,.0f} s)."
     )
 
 
