@@ -5,11 +5,12 @@ Each YAML in `conf/model/` extends its schema through its defaults list
 wrong type while composing. Value checks that a type cannot express (a positive number of
 filters, an odd kernel, a known activation) run in each dataclass' `__post_init__`, which
 `validate_model_config` triggers by converting the composed config to its dataclass.
+The schemas hold types only: every value comes from the YAML (one place for defaults).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 from hydra.core.config_store import ConfigStore
@@ -40,9 +41,9 @@ class DenseConfig(ModelConfig):
     """`Flatten => FC(units, activation) => [Dropout] => FC(num_classes, softmax)`."""
 
     builder: str = "dense"
-    units: int = 512
-    activation: str = "relu"
-    dropout: float = 0.2
+    units: int = MISSING
+    activation: str = MISSING
+    dropout: float = MISSING
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -56,8 +57,8 @@ class LeNet5Config(ModelConfig):
     """LeNet-5 (LeCun et al. 1998); the paper used `tanh` and `average` pooling."""
 
     builder: str = "lenet5"
-    activation: str = "relu"
-    pooling: str = "max"
+    activation: str = MISSING
+    pooling: str = MISSING
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -70,15 +71,15 @@ class StackedConvConfig(ModelConfig):
     """`INPUT => 3x [CONV => (BN) => ACT => (POOL)] => FC(dense_units) => FC(num_classes)`."""
 
     builder: str = "stacked_conv"
-    filters: list[int] = field(default_factory=lambda: [32, 64, 64])
-    kernel_size: int = 3
-    padding: str = "same"
-    strides: int = 1
-    pool: str = "max"
-    activation: str = "relu"
-    batch_norm: bool = False
-    dropout: float = 0.25
-    dense_units: int = 128
+    filters: list[int] = MISSING
+    kernel_size: int = MISSING
+    padding: str = MISSING
+    strides: int = MISSING
+    pool: str = MISSING
+    activation: str = MISSING
+    batch_norm: bool = MISSING
+    dropout: float = MISSING
+    dense_units: int = MISSING
 
     def __post_init__(self) -> None:
         super().__post_init__()
