@@ -1,0 +1,38 @@
+"""Why a run failed, recorded as a tag so that the MLflow UI (and a sweep's summary) shows it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import mlflow
+from mlflow.exceptions import MlflowException
+
+FAILURE_TAG = "failure_reason"
+MAX_REASON_LENGTH = 1000
+
+log = logging.getLogger(__name__)
+
+
+def describe_failure(err: BaseException) -> str:
+    """`"<ExceptionType>: <first line of the message>"`, short enough for an MLflow tag."""
+    lines = str(err).strip().splitlines()
+    reason = f"{type(err).__name__}: {lines[0]}" if lines else type(err).__name__
+    return reason[:MAX_REASON_LENGTH]
+
+
+@contextmanager
+def failure_tagged() -> Iterator[None]:
+    """Tag the active MLflow run with the reason when the block raises, then re-raise.
+
+    Use inside `with mlflow.start_run()`, which then ends the run as FAILED.
+    """
+    try:
+        yield
+    except Exception as err:
+        try:
+            mlflow.set_tag(FAILURE_TAG, describe_failure(err))
+        except MlflowException as tag_error:
+            log.warning("Could not record the failure on the MLflow run: %s", tag_error)
+        raise

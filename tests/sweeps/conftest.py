@@ -1,0 +1,95 @@
+"""Running real sweeps (`python -m convscope.train --multirun ...`) on a few real MNIST images.
+
+Each sweep runs once, in a subprocess whose working directory is the test's temporary folder:
+anything a job wrote to a relative path (such as the DVC output `models/`) would land there.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from mlflow.entities import Run
+from mlflow.tracking import MlflowClient
+from omegaconf import OmegaConf
+
+from convscope.cli import CONFIG_DIR
+from convscope.sweeps.job import PARENT_RUN_TAG
+
+# Tiny jobs: a few seconds each, nothing but what the assertions need.
+SMALL_JOB = (
+    "train.subset=256",
+    "train.epochs=1",
+    "train.verbose=0",
+    "tracking.log_model=false",
+)
+
+
+@dataclass
+class Sweep:
+    """A finished sweep: its process, folder and MLflow store."""
+
+    done: subprocess.CompletedProcess
+    folder: Path
+    workdir: Path
+    client: MlflowClient
+
+    @property
+    def output(self) -> str:
+        return self.done.stdout + self.done.stderr
+
+    def parents(self) -> list[Run]:
+        """The sweep's parent runs (runs with a sweep command)."""
+        return [run for run in self.runs() if "sweep_command" in run.data.tags]
+
+    def children(self, parent: Run) -> list[Run]:
+        """The runs nested under `parent`, in job order."""
+        runs = [r for r in self.runs() if r.data.tags.get(PARENT_RUN_TAG) == parent.info.run_id]
+        return sorted(runs, key=lambda run: int(run.data.tags["sweep_job"]))
+
+    def runs(self) -> list[Run]:
+        experiment = self.client.get_experiment_by_name("mnist")
+        return self.client.search_runs([experiment.experiment_id]) if experiment else []
+
+
+@pytest.fixture(scope="session")
+def sweeps_configured() -> None:
+    """Fail clearly when conf/config.yaml does not wire up the sweep callback and job folders."""
+    raw = OmegaConf.load(CONFIG_DIR / "config.yaml")
+    if "multirun" not in [item.get("hydra") for item in raw.defaults if isinstance(item, dict)]:
+        pytest.fail("conf/config.yaml: its defaults must include `- hydra: multirun`")
+    for key in ("model_dir", "checkpoints"):
+        if "CONVSCOPE_SWEEP_JOB_DIR" not in raw.paths[key]:
+            pytest.fail(f"conf/config.yaml: paths.{key} must be rooted at CONVSCOPE_SWEEP_JOB_DIR")
+
+
+@pytest.fixture
+def run_sweep(
+    tmp_path: Path, processed_mnist: Path, sweeps_configured: None
+) -> Callable[..., Sweep]:
+    """`run_sweep(*overrides)` runs `python -m convscope.train` with a temporary store and
+    sweep folder, small jobs and `overrides` (add `--multirun` for a grid)."""
+
+    def run(*overrides: str, timeout: float = 300) -> Sweep:
+        store = f"sqlite:///{tmp_path / 'mlflow.db'}"
+        command = [
+            sys.executable,
+            "-m",
+            "convscope.train",
+            *overrides,
+            f"paths.processed={processed_mnist}",
+            f"tracking.uri={store}",
+            f"tracking.artifact_location={tmp_path / 'mlartifacts'}",
+            f"hydra.sweep.dir={tmp_path / 'multirun'}",
+            *SMALL_JOB,
+        ]
+        done = subprocess.run(
+            command, cwd=tmp_path, capture_output=True, text=True, timeout=timeout
+        )
+        return Sweep(done, tmp_path / "multirun", tmp_path, MlflowClient(store))
+
+    return run

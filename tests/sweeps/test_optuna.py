@@ -1,0 +1,63 @@
+"""An Optuna search (`+hparams_search=lenet5_optuna`) with failing trials."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import yaml
+
+
+@pytest.mark.slow
+def test_optuna_search_survives_failing_trials_and_records_best_params(
+    run_sweep: Callable[..., Any],
+) -> None:
+    # A learning rate of 1e9 makes LeNet-5's loss NaN in the first epoch (the trainer raises).
+    sweep = run_sweep(
+        "+hparams_search=lenet5_optuna",
+        "hydra.sweeper.n_trials=3",
+        "train.learning_rate=choice(1e-3,1e9)",
+        "model.activation=relu",
+        "train.optimizer=adam",
+    )
+    assert sweep.done.returncode == 0, sweep.output[-3000:]
+
+    [parent] = sweep.parents()
+    children = sweep.children(parent)
+    assert len(children) == 3, "every trial ran, failed ones included"
+    by_rate = {"1000000000.0": "FAILED", "0.001": "FINISHED"}
+    assert {run.data.params["train.learning_rate"] for run in children} == set(by_rate)
+    for run in children:
+        assert run.info.status == by_rate[run.data.params["train.learning_rate"]]
+        assert run.data.params["model.name"] == "lenet5"
+        if run.info.status == "FAILED":
+            reason = run.data.tags["failure_reason"]
+            assert reason.startswith("FloatingPointError: training loss became")
+            assert math.isnan(run.data.metrics.get("best_val_accuracy", math.nan))
+    assert sweep.output.count("Failed experiment: training loss became") == sum(
+        run.info.status == "FAILED" for run in children
+    ), "each failed trial is told to Optuna as failed"
+
+    results = yaml.safe_load((sweep.folder / "optimization_results.yaml").read_text())
+    finished = [run for run in children if run.info.status == "FINISHED"]
+    assert results["best_value"] == max(r.data.metrics["best_val_accuracy"] for r in finished)
+    best = results["best_params"]
+    assert set(best) == {"train.learning_rate", "train.batch_size", "model.pooling"}
+    assert best["train.learning_rate"] == 0.001
+
+    assert parent.info.status == "FINISHED"
+    params = parent.data.params
+    assert params["train.batch_size"] == "choice(64, 128, 256)", "the search space"
+    assert (params["sweeper.n_trials"], params["sweeper.sampler.seed"]) == ("3", "42")
+    assert params["best.train.learning_rate"] == "0.001"
+    assert params["best.model.pooling"] == str(best["model.pooling"])
+    assert (parent.data.metrics["jobs_finished"], parent.data.metrics["jobs_failed"]) == (
+        len(finished),
+        3 - len(finished),
+    )
+    listed = {a.path for a in sweep.client.list_artifacts(parent.info.run_id)}
+    assert {"optimization_results.yaml", "sweep_results.yaml"} <= listed
+    summary = yaml.safe_load((sweep.folder / "sweep_results.yaml").read_text())
+    assert summary["optimization"] == results
