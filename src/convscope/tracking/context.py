@@ -1,4 +1,4 @@
-"""Where a run comes from: git commit, Hydra overrides, DVC experiment; recorded as tags."""
+"""Where a run comes from: git commit, Hydra overrides, DVC experiment, sweep; recorded as tags."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import os
 import subprocess
 
 from hydra.core.hydra_config import HydraConfig
+
+from convscope.sweeps.job import current_job
 
 
 def git_commit() -> tuple[str, bool] | None:
@@ -42,4 +44,8 @@ def run_tags(model: str, dataset: str) -> dict[str, str]:
     # `dvc exp run` exports the experiment's name to the stages it runs.
     if os.environ.get("DVC_EXP_NAME"):
         tags["dvc_experiment"] = os.environ["DVC_EXP_NAME"]
+    # A Hydra multirun job: nest the run under its sweep's parent run.
+    job = current_job()
+    if job is not None:
+        tags.update(job.tags())
     return tags

@@ -19,6 +19,7 @@ from convscope.models.config import validate_model_config
 from convscope.models.registry import build_model
 from convscope.tracking import artifacts
 from convscope.tracking.context import run_tags
+from convscope.tracking.failure import failure_tagged
 from convscope.tracking.store import connect
 from convscope.training.callbacks import EpochTimer, HistoryWriter, MlflowEpochLogger, StopOnNaN
 from convscope.training.checkpoint import ResumeState, fingerprint
@@ -94,12 +95,15 @@ def train(cfg: DictConfig) -> TrainResult:
     state.align_history()
     resumed_at = state.completed_epochs()
     experiment_id = connect(cfg.tracking)
-    with mlflow.start_run(
-        run_id=state.run_id,
-        experiment_id=experiment_id,
-        run_name=None if state.run_id else str(cfg.model.name),
-        tags=None if state.run_id else run_tags(str(cfg.model.name), str(cfg.data.name)),
-    ) as run:
+    with (
+        mlflow.start_run(
+            run_id=state.run_id,
+            experiment_id=experiment_id,
+            run_name=None if state.run_id else str(cfg.model.name),
+            tags=None if state.run_id else run_tags(str(cfg.model.name), str(cfg.data.name)),
+        ) as run,
+        failure_tagged(),
+    ):
         if resumed_at:
             log.info(
                 "Resuming %s at epoch %d of %d", cfg.model.name, resumed_at + 1, train_cfg.epochs
