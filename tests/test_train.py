@@ -41,6 +41,8 @@ def train_command(tmp: Path, processed: Path, *overrides: str) -> list[str]:
         ("model.activation=wiggle", "model.activation"),
         ("train.batch_size=0", "train.batch_size"),
         ("train.optimizer=adagrad", "train.optimizer"),
+        ("model.fliters=[8,8,8]", "model.fliters"),
+        ("model.dense_units=many", "model.dense_units"),
     ],
 )
 def test_bad_config_fails_with_one_line_naming_the_key(

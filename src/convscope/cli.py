@@ -1,7 +1,8 @@
 """Plumbing shared by the stage entry points (`python -m convscope.<stage>`).
 
 Every stage is a Hydra app composed from the repository's `conf/` folder. A
-`ConvscopeError` raised by a stage becomes a one-line `error: ...` on stderr and exit
+`ConvscopeError` raised by a stage, and a config Hydra cannot compose (unknown key, wrong
+type, unknown option, bad override), become a one-line `error: ...` on stderr and exit
 status 1, instead of a traceback.
 """
 
@@ -9,15 +10,20 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import hydra
+from hydra.errors import HydraException, MissingConfigException, OverrideParseException
 from omegaconf import DictConfig
+from omegaconf.errors import OmegaConfBaseException
 
 from convscope.errors import ConvscopeError
+from convscope.models.config import omegaconf_error_line
 from convscope.models.config import register_configs as register_model_configs
 from convscope.training.config import register_train_config
 
@@ -36,7 +42,44 @@ def stage(task: Callable[[DictConfig], Any]) -> Callable[[], Any]:
         try:
             return task(cfg)
         except ConvscopeError as err:
-            print(f"error: {err}", file=sys.stderr, flush=True)
-            sys.exit(1)
+            _exit_with(str(err))
 
-    return hydra.main(config_path=str(CONFIG_DIR), config_name="config", version_base="1.3")(run)
+    app = hydra.main(config_path=str(CONFIG_DIR), config_name="config", version_base="1.3")(run)
+
+    @functools.wraps(task)
+    def main() -> Any:
+        # Hydra prints a composition error (unknown key, wrong type, unknown option, bad
+        # override) over several lines, unless HYDRA_FULL_ERROR=1 makes it re-raise the
+        # error: we set it and print one line. A user who set HYDRA_FULL_ERROR=1 gets the trace.
+        wants_trace = os.environ.get("HYDRA_FULL_ERROR") == "1"
+        os.environ["HYDRA_FULL_ERROR"] = "1"
+        try:
+            return app()
+        except (HydraException, OmegaConfBaseException) as err:
+            if wants_trace:
+                raise
+            _exit_with(config_error_line(err))
+
+    return main
+
+
+def config_error_line(err: HydraException | OmegaConfBaseException) -> str:
+    """One line for a Hydra/OmegaConf error, naming the offending key when it is known."""
+    # Hydra chains the OmegaConf error as __cause__ (overrides) or __context__ (YAML files).
+    cause = err if isinstance(err, OmegaConfBaseException) else err.__cause__ or err.__context__
+    if isinstance(cause, OmegaConfBaseException):
+        in_file = re.match(r"In '([^']+)'", str(err))
+        suffix = f" (in conf/{in_file.group(1)}.yaml)" if in_file else ""
+        return omegaconf_error_line(cause) + suffix
+    first_line = str(err).strip().splitlines()[0]
+    if isinstance(err, OverrideParseException):
+        return f"override {err.override!r}: {first_line}"
+    if isinstance(err, MissingConfigException) and err.options:
+        options = [name for name in err.options if not name.endswith("_schema")]
+        return f"{first_line} (available: {', '.join(options)})"
+    return first_line
+
+
+def _exit_with(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr, flush=True)
+    sys.exit(1)

@@ -22,7 +22,7 @@ from mlflow.entities import Metric
 from mlflow.tracking import MlflowClient
 from omegaconf import OmegaConf
 
-from convscope.models.config import SCHEMAS
+from convscope.cli import CONFIG_DIR
 from convscope.models.layers import parameter_summary
 from convscope.models.registry import build_model
 
@@ -86,9 +86,9 @@ def train_tiny(name: str, workspace: Workspace, experiment_id: str) -> None:
     val_images = np.load(workspace.processed / "val_images.npy")[:256]
     val_labels = np.load(workspace.processed / "val_labels.npy")[:256]
     keras.utils.set_random_seed(0)
-    model = build_model(
-        OmegaConf.merge(OmegaConf.structured(SCHEMAS[name]), {"name": name}), (28, 28, 1), 10
-    )
+    model_cfg = OmegaConf.load(CONFIG_DIR / "model" / f"{name}.yaml")
+    model_cfg.pop("defaults")
+    model = build_model(model_cfg, (28, 28, 1), 10)
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     fitted = model.fit(
         images[..., np.newaxis].astype("float32"),
