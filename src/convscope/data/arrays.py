@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from convscope.errors import ConvscopeError
+from convscope.records import read_json_record
 
 SPLITS = ("train", "val", "test")
 META_FILE = "meta.json"
@@ -69,17 +70,7 @@ def save_meta(processed_dir: Path, meta: dict[str, Any]) -> None:
 
 def load_meta(processed_dir: Path) -> dict[str, Any]:
     """Read `meta.json`, a dict with (at least) the keys in `META_KEYS` plus `validation`."""
-    path = processed_dir / META_FILE
-    try:
-        meta = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise ConvscopeError(f"{path}: missing; {HINT}") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ConvscopeError(f"{path}: not readable JSON ({err}); {HINT}") from None
-    missing = [key for key in META_KEYS if key not in meta] if isinstance(meta, dict) else META_KEYS
-    if missing:
-        raise ConvscopeError(f"{path}: lacks {', '.join(missing)}; {HINT}")
-    return meta
+    return read_json_record(processed_dir / META_FILE, META_KEYS, HINT)
 
 
 def _load_array(path: Path) -> np.ndarray:

@@ -8,12 +8,12 @@ model is `convscope.evaluation.trained_model`.
 
 from __future__ import annotations
 
-import json
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from convscope.errors import ConvscopeError
+from convscope.records import read_json_record
 
 MODEL_FILE = "model.keras"
 RUN_FILE = "run.json"
@@ -52,15 +52,7 @@ def check_model_file(path: Path) -> None:
 def load_run_record(path: Path) -> RunRecord:
     """Read `run.json`; a missing file, bad JSON or a missing key is a one-line error."""
     path = Path(path)
-    try:
-        data = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise ConvscopeError(f"{path}: missing; {hint(path)}") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ConvscopeError(f"{path}: not readable JSON ({err}); {hint(path)}") from None
-    missing = [key for key in RUN_KEYS if key not in data] if isinstance(data, dict) else RUN_KEYS
-    if missing:
-        raise ConvscopeError(f"{path}: lacks {', '.join(missing)}; {hint(path)}")
+    data = read_json_record(path, RUN_KEYS, hint(path))
     try:
         return RunRecord(
             run_id=str(data["run_id"]),

@@ -7,11 +7,11 @@ throughput key names its batch size, e.g. `throughput_images_per_s_batch256`.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from convscope.errors import ConvscopeError
+from convscope.records import read_json_record
 
 THROUGHPUT_PREFIX = "throughput_images_per_s_batch"
 # Measured by the evaluate stage (and logged to the training's MLflow run under these names).
@@ -39,17 +39,7 @@ def read_metrics(path: Path) -> dict[str, Any]:
     """Read one model's metrics file; a missing, unreadable or incomplete one is a one-line
     error naming it."""
     path = Path(path)
-    try:
-        metrics = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise ConvscopeError(f"{path}: missing; {HINT}") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ConvscopeError(f"{path}: not readable JSON ({err}); {HINT}") from None
-    if not isinstance(metrics, dict):
-        raise ConvscopeError(f"{path}: expected a JSON object of metrics; {HINT}")
-    missing = [key for key in (*EVALUATION_KEYS, *MODEL_KEYS, *TRAINING_KEYS) if key not in metrics]
+    metrics = read_json_record(path, (*EVALUATION_KEYS, *MODEL_KEYS, *TRAINING_KEYS), HINT)
     if not any(key.startswith(THROUGHPUT_PREFIX) for key in metrics):
-        missing.append(f"{THROUGHPUT_PREFIX}<batch size>")
-    if missing:
-        raise ConvscopeError(f"{path}: lacks {', '.join(missing)}; {HINT}")
+        raise ConvscopeError(f"{path}: lacks {THROUGHPUT_PREFIX}<batch size>; {HINT}")
     return metrics
