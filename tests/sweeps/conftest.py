@@ -59,11 +59,12 @@ class Sweep:
 @pytest.fixture(scope="session")
 def sweeps_configured() -> None:
     """Fail clearly when conf/config.yaml does not wire up the sweep callback and job folders."""
-    raw = OmegaConf.load(CONFIG_DIR / "config.yaml")
-    if "multirun" not in [item.get("hydra") for item in raw.defaults if isinstance(item, dict)]:
+    raw = OmegaConf.to_container(OmegaConf.load(CONFIG_DIR / "config.yaml"))
+    assert isinstance(raw, dict)
+    if {"hydra": "multirun"} not in raw["defaults"]:
         pytest.fail("conf/config.yaml: its defaults must include `- hydra: multirun`")
     for key in ("model_dir", "checkpoints"):
-        if "CONVSCOPE_SWEEP_JOB_DIR" not in raw.paths[key]:
+        if "CONVSCOPE_SWEEP_JOB_DIR" not in raw["paths"][key]:
             pytest.fail(f"conf/config.yaml: paths.{key} must be rooted at CONVSCOPE_SWEEP_JOB_DIR")
 
 

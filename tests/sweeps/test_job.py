@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from hydra.types import RunMode
+from omegaconf import OmegaConf
 
+from convscope.sweeps.callback import MlflowSweepCallback
 from convscope.sweeps.job import PARENT_RUN_TAG, SweepJob, current_job, enter_job, leave_job
 from convscope.sweeps.summary import JobResult, SweepSummary
 from convscope.tracking.context import run_tags
@@ -67,3 +70,10 @@ def test_summary_ranks_finished_jobs_and_explains_failures() -> None:
     data = summary.to_dict({"best_value": 0.7})
     assert (data["jobs_finished"], data["jobs_failed"], data["best"]["run_id"]) == (3, 1, "run2")
     assert data["optimization"] == {"best_value": 0.7}
+
+
+def test_job_hooks_leave_a_single_run_alone(no_job: None) -> None:
+    # Hydra calls on_job_start for single runs too, where the job has no number.
+    config = OmegaConf.create({"hydra": {"mode": RunMode.RUN, "job": {"num": "???"}}})
+    MlflowSweepCallback().on_job_start(config)
+    assert current_job() is None

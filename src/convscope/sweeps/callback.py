@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from hydra.core.utils import JobReturn, JobStatus
 from hydra.experimental.callback import Callback
+from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from convscope.sweeps.job import SweepJob, current_job, enter_job, leave_job
@@ -62,6 +63,8 @@ class MlflowSweepCallback(Callback):
 
     def on_job_start(self, config: DictConfig, **kwargs: Any) -> None:
         """Tell the job's process its own folder, its sweep and its parent run."""
+        if config.hydra.mode != RunMode.MULTIRUN:
+            return  # a single run (Hydra calls the job hooks for it too)
         enter_job(
             SweepJob(
                 num=int(config.hydra.job.num),
@@ -73,6 +76,8 @@ class MlflowSweepCallback(Callback):
 
     def on_job_end(self, config: DictConfig, job_return: JobReturn, **kwargs: Any) -> None:
         """Record a failed job on MLflow (a FAILED run with the reason), forget the job."""
+        if config.hydra.mode != RunMode.MULTIRUN:
+            return
         job = current_job()
         leave_job()
         reason = job_failure(job_return)

@@ -78,15 +78,15 @@ def sweep_params(config: DictConfig) -> dict[str, str]:
     A swept key keeps its name (`train.learning_rate` = `1e-3,3e-3`), so in the MLflow runs
     table the parent's row shows the search space in the column of its children's values.
     """
-    params: dict[str, str] = {}
+    sweeper = OmegaConf.to_container(config.hydra.sweeper, resolve=False)
+    assert isinstance(sweeper, dict)
+    search_space = sweeper.pop("params", None) or {}
+    params = {param_key(str(key)): str(value) for key, value in search_space.items()}
+    # Command-line overrides last: they win over the configured search space, as in the sweep.
     for override in overrides(config, "task"):
         key, assigned, value = override.partition("=")
         if assigned:
             params[param_key(key.lstrip("+~"))] = value
-    sweeper = OmegaConf.to_container(config.hydra.sweeper, resolve=False)
-    assert isinstance(sweeper, dict)
-    search_space = sweeper.pop("params", None) or {}
-    params.update({param_key(str(key)): str(value) for key, value in search_space.items()})
     params.update(flatten(sweeper, "sweeper"))
     params.update(flatten(OmegaConf.to_container(config.hydra.launcher, resolve=False), "launcher"))
     return params

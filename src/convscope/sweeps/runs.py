@@ -6,7 +6,6 @@ run of the launching process, which (with Hydra's basic launcher) also runs the 
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 from mlflow.entities import Metric, Param, Run, RunStatus, RunTag
@@ -95,26 +94,22 @@ def finish_parent_run(
     `best_job` and, when the sweep failed, `failure_reason`; `files` as artifacts.
     """
     now = get_current_time_millis()
-    metrics = {
+    metrics: dict[str, float] = {
         "jobs": len(summary.jobs),
         "jobs_finished": summary.count("FINISHED"),
         "jobs_failed": len(summary.failed),
     }
     tags: dict[str, str] = {}
     best = summary.best
-    if best is not None and best.score is not None:
+    if best is not None and best.score is not None:  # a best job always has a score
         metrics[summary.metric] = best.score
         tags.update({"best_run_id": best.run_id, "best_job": str(best.num)})
     if reason is not None:
         tags[FAILURE_TAG] = reason
     client.log_batch(
         summary.parent_run_id,
-        metrics=[
-            Metric(key, float(value), now, 0)
-            for key, value in metrics.items()
-            if math.isfinite(value)
-        ],
-        params=[Param(f"best.{key}", str(value)) for key, value in best_params.items()],
+        metrics=[Metric(key, float(value), now, 0) for key, value in metrics.items()],
+        params=[Param(f"best.{k}", str(v)[:MAX_PARAM_LENGTH]) for k, v in best_params.items()],
         tags=[RunTag(key, value) for key, value in tags.items()],
     )
     for path in files:
