@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import hydra
+from hydra.core.hydra_config import HydraConfig
 from hydra.errors import HydraException, MissingConfigException, OverrideParseException
+from hydra.types import RunMode
 from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException
 
@@ -27,7 +29,21 @@ from convscope.models.config import omegaconf_error_line
 from convscope.models.config import register_configs as register_model_configs
 from convscope.training.config import register_train_config
 
-CONFIG_DIR = Path(__file__).resolve().parents[2] / "conf"
+
+def config_dir() -> Path:
+    """The `conf/` folder of the working directory when it has one, else the repository's.
+
+    Stages run from the repository root, and `dvc exp run --queue/--temp` runs them from a copy
+    of it whose `conf/` holds the experiment's `-S` changes; the package itself may be installed
+    (editable) from another checkout.
+    """
+    here = Path.cwd() / "conf"
+    if (here / "config.yaml").is_file():
+        return here
+    return Path(__file__).resolve().parents[2] / "conf"
+
+
+CONFIG_DIR = config_dir()
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +58,10 @@ def stage(task: Callable[[DictConfig], Any]) -> Callable[[], Any]:
         try:
             return task(cfg)
         except ConvscopeError as err:
+            if HydraConfig.get().mode == RunMode.MULTIRUN:
+                # One job of a sweep fails alone: Hydra records it and the other jobs run.
+                print(f"error: {err}", file=sys.stderr, flush=True)
+                raise
             _exit_with(str(err))
 
     app = hydra.main(config_path=str(CONFIG_DIR), config_name="config", version_base="1.3")(run)
