@@ -1,0 +1,199 @@
+"""What every benchmark shares: the composed stage config, the data, fair repetitions, timers.
+
+Fairness rules used throughout: every variant runs once untimed first (warm-up: kernels,
+graph tracing, the MLflow store's schema), then `repeats` rounds in which every variant runs
+once, in alternating order (forward, then backward), so a busy spell on the machine hits all
+variants alike; figures are medians over the rounds.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import platform
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+import numpy as np
+from hydra import compose, initialize_config_dir
+from omegaconf import DictConfig
+
+from convscope.cli import CONFIG_DIR
+from convscope.models.config import register_configs
+from convscope.training.config import register_train_config
+
+REPO = CONFIG_DIR.parent
+MODELS = ("dense", "lenet5", "stacked_conv")
+DEFAULT_PROCESSED = REPO / "data" / "processed" / "mnist"
+
+if TYPE_CHECKING:
+    import keras
+
+T = TypeVar("T")
+_STARTED = time.perf_counter()
+
+
+def log(message: str) -> None:
+    """Print a progress line prefixed by the minutes:seconds since the benchmarks started."""
+    minutes, seconds = divmod(int(time.perf_counter() - _STARTED), 60)
+    print(f"[{minutes:02d}:{seconds:02d}] {message}", flush=True)
+
+
+def stage_config(*overrides: str) -> DictConfig:
+    """The train stage's real composed config (`conf/config.yaml`) with Hydra `overrides`."""
+    register_configs()
+    register_train_config()
+    with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
+        return compose("config", overrides=list(overrides))
+
+
+def interleaved(
+    variants: Mapping[str, Callable[[], T]],
+    repeats: int,
+    warmups: Mapping[str, Callable[[], object]] | None = None,
+    warmup: bool = True,
+    progress: Callable[[str], None] = log,
+) -> dict[str, list[T]]:
+    """Run every variant's warm-up once untimed (unless `warmup` is false), then `repeats`
+    alternating rounds.
+
+    `warmups` maps a variant's name to a cheaper stand-in for its warm-up run (by default
+    the variant itself runs). Returns each variant's results in round order. Round r runs
+    the variants forward when r is even and backward when odd, so none always goes first.
+    """
+    names = list(variants)
+    for name in names if warmup else ():
+        progress(f"  warm-up: {name}")
+        (warmups or {}).get(name, variants[name])()
+    results: dict[str, list[T]] = {name: [] for name in names}
+    for round_index in range(repeats):
+        order = names if round_index % 2 == 0 else names[::-1]
+        for name in order:
+            results[name].append(variants[name]())
+            progress(f"  round {round_index + 1}/{repeats}: {name}: {results[name][-1]}")
+    return results
+
+
+def median(values: Sequence[float]) -> float:
+    """The median of `values` (the mean of the middle two for an even count)."""
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return float(ordered[middle])
+    return (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def model_inputs(cfg: DictConfig, split: str) -> tuple[np.ndarray, np.ndarray]:
+    """One split as the train stage feeds it: float32 (N, H, W, 1) images and uint8 labels;
+    the training split cut to `train.subset` images when that is set."""
+    from convscope.data.arrays import load_split
+    from convscope.training.trainer import as_model_input
+
+    images, labels = load_split(Path(cfg.paths.processed), split)
+    if split == "train" and cfg.train.subset is not None:
+        images, labels = images[: cfg.train.subset], labels[: cfg.train.subset]
+    return as_model_input(images), labels
+
+
+def compiled_model(cfg: DictConfig, train_images: int, **compile_options: object) -> keras.Model:
+    """`cfg.model` built and compiled as the train stage does (loss, metrics, optimizer and
+    schedule, `steps_per_execution`); `compile_options` add to or replace compile's arguments."""
+    from convscope.models.registry import build_model
+    from convscope.training.config import validate_train_config
+    from convscope.training.optim import make_optimizer
+
+    train_cfg = validate_train_config(cfg.train)
+    model = build_model(cfg.model, (*cfg.data.image_shape, 1), int(cfg.data.num_classes))
+    options = {
+        "optimizer": make_optimizer(train_cfg, -(-train_images // train_cfg.batch_size)),
+        "loss": "sparse_categorical_crossentropy",
+        "metrics": ["accuracy"],
+        "steps_per_execution": train_cfg.steps_per_execution,
+        **compile_options,
+    }
+    model.compile(**options)
+    return model
+
+
+@contextmanager
+def call_timer(targets: Mapping[str, tuple[object, str]]) -> Iterator[dict[str, list[float]]]:
+    """Time the calls made inside the block to each `label: (owner, attribute)` in `targets`.
+
+    Replaces `owner.attribute` by a timing wrapper for the duration of the block and yields
+    `{label: [seconds of each call]}`. Lets a benchmark break down the train stage's time
+    without changing the stage (for a function the stage calls through its module, e.g.
+    `artifacts.log_kernels`, patch that module; for a name it imported, patch the stage's
+    module).
+    """
+    originals = {label: getattr(owner, attribute) for label, (owner, attribute) in targets.items()}
+    seconds: dict[str, list[float]] = {label: [] for label in targets}
+
+    def timed(label: str) -> Callable[..., object]:
+        original = originals[label]
+
+        @functools.wraps(original)
+        def wrapper(*args: object, **kwargs: object) -> object:
+            start = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                seconds[label].append(time.perf_counter() - start)
+
+        return wrapper
+
+    for label, (owner, attribute) in targets.items():
+        setattr(owner, attribute, timed(label))
+    try:
+        yield seconds
+    finally:
+        for label, (owner, attribute) in targets.items():
+            setattr(owner, attribute, originals[label])
+
+
+@dataclass(frozen=True)
+class MachineState:
+    """The conditions a benchmark ran under, for the report's header."""
+
+    cpus: int
+    load_average: tuple[float, float, float]
+    processor: str
+    onednn: str
+    tensorflow: str
+    keras: str
+
+    def describe(self) -> str:
+        one, five, fifteen = self.load_average
+        return (
+            f"{self.cpus} CPUs ({self.processor}), load average {one:.2f} / {five:.2f} / "
+            f"{fifteen:.2f} (1 / 5 / 15 min), TensorFlow {self.tensorflow}, Keras "
+            f"{self.keras}, TF_ENABLE_ONEDNN_OPTS={self.onednn}"
+        )
+
+
+def machine_state() -> MachineState:
+    """CPU count, load average and library versions right now."""
+    import keras
+    import tensorflow as tf
+
+    return MachineState(
+        cpus=os.cpu_count() or 1,
+        load_average=os.getloadavg(),
+        processor=_cpu_model() or platform.processor() or platform.machine(),
+        onednn=os.environ.get("TF_ENABLE_ONEDNN_OPTS", "unset"),
+        tensorflow=tf.__version__,
+        keras=keras.__version__,
+    )
+
+
+def _cpu_model() -> str | None:
+    cpuinfo = Path("/proc/cpuinfo")
+    if not cpuinfo.exists():
+        return None
+    for line in cpuinfo.read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return None

@@ -1,0 +1,200 @@
+"""Pipeline overhead: the real train stage against a minimal `model.fit`, model by model.
+
+What is timed (process start excluded, data read from the same `.npy` files by both):
+
+- stage, end to end: one call of `convscope.training.trainer.train(cfg)` with the real
+  composed config (`train.epochs` epochs, validation every epoch, MLflow logging to a
+  SQLite store in a temporary folder, BackupAndRestore checkpoints, history CSV, kernels,
+  feature maps, the logged and saved model, `run.json`); Keras' progress output goes to a
+  null file;
+- stage, fit: the `model.fit` call inside it (callbacks included);
+- baseline, end to end: load the arrays, build and compile the same model with the same
+  optimizer, schedule and `steps_per_execution`, then `model.fit(x, y, batch_size,
+  epochs, validation_data=(x_val, y_val), verbose=0)` with no callbacks;
+- baseline, fit: that `model.fit` call.
+
+Throughput = training images x epochs / fit seconds (the fit includes the per-epoch
+validation pass in both). Overhead = stage / baseline - 1.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+
+import pandas as pd
+
+from benchmarks.common import (
+    call_timer,
+    compiled_model,
+    interleaved,
+    log,
+    median,
+    model_inputs,
+    stage_config,
+)
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Seconds of one training: the whole function, its `model.fit` call and named parts."""
+
+    total: float
+    fit: float
+    parts: dict[str, float] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return f"{self.total:.1f} s total, {self.fit:.1f} s fit"
+
+
+def stage_parts() -> dict[str, tuple[object, str]]:
+    """What the train stage does besides fitting, as `call_timer` targets."""
+    import mlflow
+
+    from convscope.tracking import artifacts
+    from convscope.training import trainer
+
+    return {
+        "load data": (trainer, "load_split"),
+        "build model": (trainer, "build_model"),
+        "mlflow store": (trainer, "connect"),
+        "log config": (artifacts, "log_config"),
+        "log parameter counts": (artifacts, "log_parameter_counts"),
+        "log kernels": (artifacts, "log_kernels"),
+        "log feature maps": (artifacts, "log_feature_maps"),
+        "log keras model": (artifacts, "log_keras_model"),
+        "write outputs": (trainer, "write_outputs"),
+        "log history": (mlflow, "log_artifact"),
+    }
+
+
+def run_stage(cfg_overrides: Sequence[str], workdir: Path) -> Timing:
+    """One call of the real train stage function, writing under `workdir`."""
+    import keras
+
+    from convscope.training.trainer import train
+
+    run_dir = Path(tempfile.mkdtemp(prefix="stage-", dir=workdir))
+    cfg = stage_config(
+        *cfg_overrides,
+        f"paths.model_dir={run_dir / 'model'}",
+        f"paths.checkpoints={run_dir / 'checkpoints'}",
+        f"tracking.uri=sqlite:///{workdir / 'mlflow.db'}",
+        f"tracking.artifact_location={workdir / 'mlartifacts'}",
+    )
+    with (
+        call_timer({"fit": (keras.Model, "fit"), **stage_parts()}) as seconds,
+        open(os.devnull, "w") as null,
+        contextlib.redirect_stdout(null),
+    ):
+        start = time.perf_counter()
+        train(cfg)
+        total = time.perf_counter() - start
+    return Timing(
+        total=total,
+        fit=seconds.pop("fit")[0],
+        parts={label: sum(calls) for label, calls in seconds.items()},
+    )
+
+
+def run_baseline(cfg_overrides: Sequence[str]) -> Timing:
+    """A minimal `model.fit` on the same arrays, model, optimizer, batch size and epochs."""
+    import keras
+
+    cfg = stage_config(*cfg_overrides)
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(cfg.train.seed)
+
+    start = time.perf_counter()
+    x_train, y_train = model_inputs(cfg, "train")
+    x_val, y_val = model_inputs(cfg, "val")
+    model = compiled_model(cfg, len(x_train))
+    fit_start = time.perf_counter()
+    model.fit(
+        x_train,
+        y_train,
+        batch_size=cfg.train.batch_size,
+        epochs=cfg.train.epochs,
+        validation_data=(x_val, y_val),
+        verbose=0,
+    )
+    end = time.perf_counter()
+    return Timing(total=end - start, fit=end - fit_start)
+
+
+def measure_overhead(
+    processed: Path,
+    models: Sequence[str],
+    epochs: int,
+    repeats: int,
+    subset: int | None = None,
+    warmup: bool = True,
+    progress: Callable[[str], None] = log,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Stage vs baseline for each model.
+
+    Returns (summary, parts): one summary row per model (see `overhead_row`), and the
+    median seconds of each part of the stage outside `model.fit` (rows: parts, columns:
+    models).
+    """
+    from convscope.data.arrays import load_meta
+
+    images = subset or load_meta(processed)["counts"]["train"]
+    rows, parts = [], {}
+    with tempfile.TemporaryDirectory(prefix="convscope-overhead-") as tmp:
+        workdir = Path(tmp)
+        for model in models:
+            progress(f"overhead: {model}, {epochs} epochs of {images} images")
+            overrides = [
+                f"model={model}",
+                f"paths.processed={processed}",
+                f"train.epochs={epochs}",
+                f"train.subset={subset or 'null'}",
+            ]
+            # The warm-up trains one small epoch: it compiles kernels and creates the store.
+            warm = [*overrides, "train.epochs=1", "train.subset=512"]
+            runs = interleaved(
+                {
+                    "stage": partial(run_stage, overrides, workdir),
+                    "baseline": partial(run_baseline, overrides),
+                },
+                repeats=repeats,
+                warmups={
+                    "stage": partial(run_stage, warm, workdir),
+                    "baseline": partial(run_baseline, warm),
+                },
+                warmup=warmup,
+                progress=progress,
+            )
+            rows.append(overhead_row(model, images * epochs, runs["stage"], runs["baseline"]))
+            parts[model] = {
+                label: round(median([t.parts[label] for t in runs["stage"]]), 2)
+                for label in runs["stage"][0].parts
+            }
+    return pd.DataFrame(rows), pd.DataFrame(parts)
+
+
+def overhead_row(
+    model: str, images: int, stage: Sequence[Timing], baseline: Sequence[Timing]
+) -> dict[str, object]:
+    """Medians of both sides and the overhead ratios for one model."""
+    stage_total, stage_fit = median([t.total for t in stage]), median([t.fit for t in stage])
+    base_total, base_fit = median([t.total for t in baseline]), median([t.fit for t in baseline])
+    return {
+        "model": model,
+        "images x epochs": images,
+        "stage fit img/s": round(images / stage_fit),
+        "baseline fit img/s": round(images / base_fit),
+        "fit overhead %": round(100 * (stage_fit / base_fit - 1), 1),
+        "stage s": round(stage_total, 2),
+        "baseline s": round(base_total, 2),
+        "end-to-end overhead %": round(100 * (stage_total / base_total - 1), 1),
+        "stage outside fit s": round(stage_total - stage_fit, 2),
+        "baseline outside fit s": round(base_total - base_fit, 2),
+    }

@@ -1,0 +1,292 @@
+"""Run every benchmark and write `reports/benchmarks.md`: `python benchmarks/run.py [--quick]`.
+
+Full run (about 10-15 minutes on 2 cores): pipeline overhead for the three models, time to
+99 % test accuracy for LeNet-5, the hardware's use, orchestration times, and the training
+settings behind the defaults. `--quick` runs each benchmark on a tiny setting (the smoke
+test's mode): its figures mean nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import pandas as pd
+
+from benchmarks import (
+    full_training,
+    hardware,
+    orchestration,
+    overhead,
+    settings,
+    time_to_accuracy,
+)
+from benchmarks.common import DEFAULT_PROCESSED, MODELS, REPO, MachineState, machine_state
+from convscope.atomic import write_text
+
+DECISIONS = Path(__file__).with_name("decisions.md")
+
+
+@dataclass(frozen=True)
+class SettingsRun:
+    """Which settings to compare on one model, on how many training images."""
+
+    model: str
+    images: int
+    in_process: tuple[settings.Setting, ...]
+    process: tuple[settings.Setting, ...] = ()
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How big each benchmark is."""
+
+    models: tuple[str, ...]
+    repeats: int
+    warmup: bool
+    overhead_epochs: int
+    overhead_subset: int | None
+    tta_model: str
+    tta_target: float
+    tta_variants: dict[str, tuple[str, ...]]
+    matmul_sizes: tuple[int, ...]
+    throughput_images: int
+    tensorflow_import: bool
+    settings_runs: tuple[SettingsRun, ...]
+
+
+FULL = Plan(
+    models=MODELS,
+    repeats=3,
+    warmup=True,
+    overhead_epochs=2,
+    overhead_subset=16384,
+    tta_model="lenet5",
+    tta_target=0.99,
+    tta_variants={
+        "default config": (),
+        # The fastest schedule found; rejected as the default (see decisions.md).
+        "exponential 0.5/epoch, lr 5e-3": (
+            "train.schedule=exponential",
+            "train.decay_rate=0.5",
+            "train.learning_rate=5e-3",
+        ),
+    },
+    matmul_sizes=(1024, 2048, 4096),
+    throughput_images=16384,
+    tensorflow_import=True,
+    settings_runs=(
+        SettingsRun("lenet5", 8192, settings.IN_PROCESS, settings.PROCESS),
+        SettingsRun("stacked_conv", 8192, settings.BATCHING),
+        SettingsRun("dense", 8192, settings.BATCHING),
+    ),
+)
+
+QUICK = Plan(
+    models=("dense",),
+    repeats=1,
+    warmup=False,
+    overhead_epochs=1,
+    overhead_subset=512,
+    tta_model="dense",
+    tta_target=0.5,
+    tta_variants={"default config": ("train.epochs=2", "train.subset=1024")},
+    matmul_sizes=(256,),
+    throughput_images=512,
+    tensorflow_import=False,
+    settings_runs=(SettingsRun("dense", 512, settings.BATCHING[:2]),),
+)
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--processed",
+        type=Path,
+        default=DEFAULT_PROCESSED,
+        help="processed MNIST folder (default: %(default)s; `dvc repro preprocess` makes it)",
+    )
+    parser.add_argument("--out", type=Path, default=REPO / "reports" / "benchmarks.md")
+    parser.add_argument("--quick", action="store_true", help="tiny settings, for smoke tests")
+    parser.add_argument("--repo", type=Path, default=REPO, help="DVC repository to time")
+    parser.add_argument(
+        "--repeats", type=int, default=None, help="timed rounds per benchmark (default: 3)"
+    )
+    parser.add_argument(
+        "--full-training",
+        action="store_true",
+        help="also train the three models with the defaults and check their test accuracy "
+        "(adds about 7 minutes)",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> Path:
+    """Run the benchmarks, print their tables and write the report; returns its path."""
+    args = parse_args(argv)
+    command = " ".join(["python benchmarks/run.py", *(sys.argv[1:] if argv is None else argv)])
+    plan = QUICK if args.quick else FULL
+    repeats = args.repeats or plan.repeats
+    processed = args.processed.resolve()
+    if not (processed / "meta.json").exists():
+        sys.exit(f"error: {processed}: no processed dataset; run `dvc repro preprocess`")
+    started, before = time.perf_counter(), machine_state()
+    sections: list[tuple[str, str, list[pd.DataFrame]]] = []
+
+    def section(module: object, title: str, *tables: pd.DataFrame) -> None:
+        sections.append((title, _doc(module), list(tables)))
+        print(f"\n## {title}")
+        for table in tables:
+            print(table.to_string(index=False), flush=True)
+
+    warm = plan.warmup
+    summary, parts = overhead.measure_overhead(
+        processed, plan.models, plan.overhead_epochs, repeats, plan.overhead_subset, warm
+    )
+    section(overhead, "Pipeline overhead", summary, parts.reset_index(names="stage part"))
+
+    tta, curves = time_to_accuracy.measure_time_to_accuracy(
+        processed, plan.tta_variants, plan.tta_model, plan.tta_target, repeats, warm
+    )
+    section(time_to_accuracy, "Time to accuracy", tta, _wide_curves(curves))
+
+    peak_table = hardware.measure_peak(plan.matmul_sizes, repeats=max(repeats, 3))
+    peak = float(peak_table["GFLOP/s"].max()) * 1e9
+    use = hardware.measure_training_flops(
+        processed, plan.models, plan.throughput_images, repeats, peak, warm
+    )
+    section(hardware, "Use of the hardware", peak_table, use)
+
+    commands = orchestration.measure_orchestration(
+        args.repo.resolve(), repeats, warmup=warm, tensorflow_import=plan.tensorflow_import
+    )
+    section(orchestration, "Orchestration", commands)
+
+    tables = []
+    for run in plan.settings_runs:
+        tables.append(
+            settings.measure_in_process(
+                processed, run.model, run.images, repeats, run.in_process, warm
+            )
+        )
+        if run.process:
+            tables.append(
+                settings.measure_process_settings(
+                    processed, run.model, run.images, repeats, run.process
+                )
+            )
+    section(settings, "Training settings", *tables)
+
+    trained = None
+    if args.full_training:
+        trained = full_training.measure_full_training(processed, plan.models)
+        section(full_training, "Full training with the defaults", trained)
+
+    targets = target_table(summary, tta, use, commands, trained, plan)
+    print("\n## Targets\n" + targets.to_string(index=False), flush=True)
+    header = _header(command, args, repeats, before, time.perf_counter() - started)
+    write_report(args.out, header, targets, sections)
+    print(f"\nwrote {args.out}")
+    return args.out
+
+
+def target_table(
+    overhead_summary: pd.DataFrame,
+    tta: pd.DataFrame,
+    use: pd.DataFrame,
+    orchestration_table: pd.DataFrame,
+    trained: pd.DataFrame | None,
+    plan: Plan,
+) -> pd.DataFrame:
+    """Each figure against its target (met: yes / no / not measured)."""
+    rows = []
+    for row in overhead_summary.to_dict("records"):
+        model = row["model"]
+        rows.append(_target(f"fit overhead, {model}", row["fit overhead %"], "%", "<=", 5))
+        rows.append(
+            _target(f"end-to-end overhead, {model}", row["end-to-end overhead %"], "%", "<=", 5)
+        )
+    seconds = tta["seconds to target"].iloc[0]
+    figure = f"time to {plan.tta_target:.1%} test accuracy, {plan.tta_model}"
+    rows.append(_target(figure, seconds, "s", "<=", 30))
+    for row in use[use["model"] == "lenet5"].to_dict("records"):
+        rows.append(_target("share of matmul peak, lenet5", row["% of matmul peak"], "%", ">=", 25))
+    times = dict(zip(orchestration_table["command"], orchestration_table["median s"], strict=True))
+    rows.append(
+        _target("dvc repro, nothing changed", times.get("dvc repro (nothing changed)"), "s", "<", 3)
+    )
+    if trained is not None:
+        for row in trained[trained["model"] != "all"].to_dict("records"):
+            if row["target"] is not None and not pd.isna(row["target"]):
+                rows.append(
+                    _target(
+                        f"test accuracy with the defaults, {row['model']}",
+                        row["test accuracy"],
+                        "",
+                        ">=",
+                        row["target"],
+                    )
+                )
+        total = float(trained["wall s"].iloc[-1])
+        rows.append(_target("whole training of the models", total, "s", "<", 480))
+    return pd.DataFrame(rows)
+
+
+def _target(figure: str, value: float | None, unit: str, op: str, limit: float) -> dict:
+    if value is None or pd.isna(value):
+        met = "not measured"
+    else:
+        ok = {"<=": value <= limit, ">=": value >= limit, "<": value < limit}[op]
+        met = "yes" if ok else "no"
+    return {"figure": figure, "measured": value, "target": f"{op} {limit:g} {unit}", "met": met}
+
+
+def _wide_curves(curves: pd.DataFrame) -> pd.DataFrame:
+    """Per-epoch test accuracy and training seconds of each variant, one row per epoch."""
+    wide = curves.pivot(index="epoch", columns="variant", values=["test accuracy", "seconds"])
+    wide.columns = [f"{variant}: {value}" for value, variant in wide.columns]
+    return wide.reset_index()
+
+
+def _doc(module: object) -> str:
+    """A module's docstring without its first line (the section's definitions)."""
+    lines = (module.__doc__ or "").strip().splitlines()
+    return "\n".join(lines[1:]).strip()
+
+
+def _header(
+    command: str, args: argparse.Namespace, repeats: int, before: MachineState, seconds: float
+) -> str:
+    mode = "tiny settings: its figures mean nothing" if args.quick else "full settings"
+    return (
+        f"Generated by `{command}` on {datetime.now():%Y-%m-%d %H:%M} in "
+        f"{seconds / 60:.1f} min ({mode}); {repeats} timed round(s) after a warm-up, "
+        f"medians; data `{args.processed}`.\n\n"
+        f"- at start: {before.describe()}\n- at end: {machine_state().describe()}\n\n"
+        "Every comparison runs its variants side by side in the same rounds, alternating "
+        "their order; on a shared machine compare rows within a table, not across runs."
+    )
+
+
+def write_report(
+    out: Path, header: str, targets: pd.DataFrame, sections: list[tuple[str, str, list]]
+) -> None:
+    """Write the Markdown report atomically."""
+    parts = ["# Benchmarks", header, "## Targets", targets.to_markdown(index=False)]
+    for title, text, tables in sections:
+        parts += [f"## {title}", text, *(t.to_markdown(index=False) for t in tables)]
+    if DECISIONS.exists():
+        parts.append(DECISIONS.read_text().strip())
+    write_text(out, "\n\n".join(parts) + "\n")
+
+
+if __name__ == "__main__":
+    main()
