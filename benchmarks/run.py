@@ -214,6 +214,15 @@ def target_table(
         rows.append(
             _target(f"end-to-end overhead, {model}", row["end-to-end overhead %"], "%", "<=", 5)
         )
+        rows.append(
+            _target(
+                f"fixed cost in a default training, {model}",
+                row["fixed cost in a default training %"],
+                "%",
+                "<=",
+                5,
+            )
+        )
     seconds = tta["seconds to target"].iloc[0]
     figure = f"time to {plan.tta_target:.1%} test accuracy, {plan.tta_model}"
     rows.append(_target(figure, seconds, "s", "<=", 30))

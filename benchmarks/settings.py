@@ -73,10 +73,6 @@ PROCESS = (
         "threads intra_op=1 inter_op=1",
         overrides=("train.threads.intra_op=1", "train.threads.inter_op=1"),
     ),
-    Setting(
-        "threads intra_op=2 inter_op=1",
-        overrides=("train.threads.intra_op=2", "train.threads.inter_op=1"),
-    ),
 )
 
 
