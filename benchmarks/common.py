@@ -31,7 +31,7 @@ MODELS = ("dense", "lenet5", "stacked_conv")
 DEFAULT_PROCESSED = REPO / "data" / "processed" / "mnist"
 
 if TYPE_CHECKING:
-    import keras
+    pass
 
 T = TypeVar("T")
 _STARTED = time.perf_counter()
@@ -97,26 +97,6 @@ def model_inputs(cfg: DictConfig, split: str) -> tuple[np.ndarray, np.ndarray]:
     if split == "train" and cfg.train.subset is not None:
         images, labels = images[: cfg.train.subset], labels[: cfg.train.subset]
     return as_model_input(images), labels
-
-
-def compiled_model(cfg: DictConfig, train_images: int, **compile_options: object) -> keras.Model:
-    """`cfg.model` built and compiled as the train stage does (loss, metrics, optimizer and
-    schedule, `steps_per_execution`); `compile_options` add to or replace compile's arguments."""
-    from convscope.models.registry import build_model
-    from convscope.training.config import validate_train_config
-    from convscope.training.optim import make_optimizer
-
-    train_cfg = validate_train_config(cfg.train)
-    model = build_model(cfg.model, (*cfg.data.image_shape, 1), int(cfg.data.num_classes))
-    options = {
-        "optimizer": make_optimizer(train_cfg, -(-train_images // train_cfg.batch_size)),
-        "loss": "sparse_categorical_crossentropy",
-        "metrics": ["accuracy"],
-        "steps_per_execution": train_cfg.steps_per_execution,
-        **compile_options,
-    }
-    model.compile(**options)
-    return model
 
 
 @contextmanager

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmarks.common import compiled_model, interleaved, log, median, model_inputs, stage_config
+from benchmarks.common import interleaved, log, median, model_inputs, stage_config
 
 FLOPS_PER_MAC = 2
 TRAINING_PASSES = 3  # forward, backward to the activations, backward to the weights
@@ -88,6 +88,7 @@ def measure_training_flops(
 ) -> pd.DataFrame:
     """Achieved training FLOP/s of each model and its share of `peak_flops`."""
     from convscope.models.layers import layer_table
+    from convscope.training.trainer import compiled_model
 
     progress(f"hardware: training throughput on {images} images")
     epochs, warmups, macs = {}, {}, {}

@@ -38,7 +38,6 @@ import pandas as pd
 
 from benchmarks.common import (
     call_timer,
-    compiled_model,
     interleaved,
     log,
     median,
@@ -112,6 +111,8 @@ def run_stage(cfg_overrides: Sequence[str], workdir: Path) -> Timing:
 def run_baseline(cfg_overrides: Sequence[str]) -> Timing:
     """A minimal `model.fit` on the same arrays, model, optimizer, batch size and epochs."""
     import keras
+
+    from convscope.training.trainer import compiled_model
 
     cfg = stage_config(*cfg_overrides)
     keras.backend.clear_session()

@@ -27,7 +27,6 @@ import pandas as pd
 
 from benchmarks.common import (
     REPO,
-    compiled_model,
     interleaved,
     log,
     median,
@@ -82,6 +81,8 @@ def epoch_runner(
     """(timed epoch, warm-up epoch) callables for `setting`; each returns images/s."""
     import keras
     import tensorflow as tf
+
+    from convscope.training.trainer import compiled_model
 
     cfg = stage_config(
         f"model={model}",

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmarks.common import compiled_model, interleaved, log, median, model_inputs, stage_config
+from benchmarks.common import interleaved, log, median, model_inputs, stage_config
 
 
 @dataclass(frozen=True)
@@ -72,10 +72,10 @@ def _test_clock(x_test, y_test, target: float, started: float):
 def train_until(cfg_overrides: Sequence[str], target: float) -> Progress:
     """Fit as the train stage does (config from `cfg_overrides`) until the test accuracy
     reaches `target`, early stopping fires or the configured epochs are done."""
-    import keras
 
+    from convscope.training.callbacks import early_stopping
     from convscope.training.config import validate_train_config
-    from convscope.training.trainer import configure_tensorflow
+    from convscope.training.trainer import compiled_model, configure_tensorflow
 
     cfg = stage_config(*cfg_overrides, "train.verbose=0")
     train_cfg = validate_train_config(cfg.train)
@@ -85,17 +85,7 @@ def train_until(cfg_overrides: Sequence[str], target: float) -> Progress:
     x_test, y_test = model_inputs(cfg, "test")
     model = compiled_model(cfg, len(x_train))
     clock = _test_clock(x_test, y_test, target, started=time.perf_counter())
-    callbacks: list[keras.callbacks.Callback] = [clock]
-    es = train_cfg.early_stopping
-    if es.enabled:
-        callbacks.append(
-            keras.callbacks.EarlyStopping(
-                monitor=es.monitor,
-                patience=es.patience,
-                restore_best_weights=es.restore_best_weights,
-                mode="auto",
-            )
-        )
+    callbacks = [clock, *early_stopping(train_cfg.early_stopping)]
     model.fit(
         x_train,
         y_train,

@@ -10,6 +10,8 @@ from pathlib import Path
 import keras
 import mlflow
 
+from convscope.training.config import EarlyStoppingConfig
+
 
 class EpochTimer(keras.callbacks.Callback):
     """Adds `epoch_seconds` and `images_per_second` to each epoch's logs."""
@@ -66,3 +68,17 @@ class StopOnNaN(keras.callbacks.Callback):
         loss = (logs or {}).get("loss")
         if loss is not None and not math.isfinite(float(loss)):
             raise FloatingPointError(f"training loss became {float(loss)} in epoch {epoch + 1}")
+
+
+def early_stopping(cfg: EarlyStoppingConfig) -> list[keras.callbacks.Callback]:
+    """Keras' EarlyStopping as configured, or nothing when it is disabled."""
+    if not cfg.enabled:
+        return []
+    return [
+        keras.callbacks.EarlyStopping(
+            monitor=cfg.monitor,
+            patience=cfg.patience,
+            restore_best_weights=cfg.restore_best_weights,
+            mode="auto",
+        )
+    ]

@@ -21,7 +21,13 @@ from convscope.tracking import artifacts
 from convscope.tracking.context import run_tags
 from convscope.tracking.failure import failure_tagged
 from convscope.tracking.store import connect
-from convscope.training.callbacks import EpochTimer, HistoryWriter, MlflowEpochLogger, StopOnNaN
+from convscope.training.callbacks import (
+    EpochTimer,
+    HistoryWriter,
+    MlflowEpochLogger,
+    StopOnNaN,
+    early_stopping,
+)
 from convscope.training.checkpoint import ResumeState, fingerprint
 from convscope.training.config import TrainConfig, validate_train_config
 from convscope.training.optim import make_optimizer
@@ -67,6 +73,23 @@ def configure_tensorflow(cfg: TrainConfig) -> None:
         tf.config.experimental.enable_op_determinism()
 
 
+def compiled_model(cfg: DictConfig, train_images: int, **compile_options: object) -> keras.Model:
+    """`cfg.model` built and compiled for training on `train_images` images: loss, accuracy,
+    the configured optimizer and schedule; `compile_options` add to or replace compile's
+    arguments (benchmarks compare variants this way)."""
+    train_cfg = validate_train_config(cfg.train)
+    model = build_model(cfg.model, (*cfg.data.image_shape, 1), int(cfg.data.num_classes))
+    options = {
+        "optimizer": make_optimizer(train_cfg, -(-train_images // train_cfg.batch_size)),
+        "loss": "sparse_categorical_crossentropy",
+        "metrics": ["accuracy"],
+        "steps_per_execution": train_cfg.steps_per_execution,
+        **compile_options,
+    }
+    model.compile(**options)
+    return model
+
+
 def train(cfg: DictConfig) -> TrainResult:
     """Train `cfg.model` on the processed data, log the run to MLflow, write `paths.model_dir`."""
     validate_model_config(cfg.model)
@@ -82,14 +105,7 @@ def train(cfg: DictConfig) -> TrainResult:
     x_train, x_val = as_model_input(x_train), as_model_input(x_val)
     feature_image = as_model_input(x_test[[cfg.tracking.feature_map_image]])
 
-    model = build_model(cfg.model, x_train.shape[1:], int(cfg.data.num_classes))
-    steps_per_epoch = -(-len(x_train) // train_cfg.batch_size)
-    model.compile(
-        optimizer=make_optimizer(train_cfg, steps_per_epoch),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-        steps_per_execution=train_cfg.steps_per_execution,
-    )
+    model = compiled_model(cfg, len(x_train))
 
     state = ResumeState(Path(cfg.paths.checkpoints), fingerprint(cfg))
     state.align_history()
@@ -120,17 +136,8 @@ def train(cfg: DictConfig) -> TrainResult:
             MlflowEpochLogger(),
             # After the history is written, so a kill between the two loses no history row.
             keras.callbacks.BackupAndRestore(str(state.backup_dir)),
+            *early_stopping(train_cfg.early_stopping),
         ]
-        es = train_cfg.early_stopping
-        if es.enabled:
-            callbacks.append(
-                keras.callbacks.EarlyStopping(
-                    monitor=es.monitor,
-                    patience=es.patience,
-                    restore_best_weights=es.restore_best_weights,
-                    mode="auto",
-                )
-            )
         model.fit(
             x_train,
             y_train,
