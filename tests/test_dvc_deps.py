@@ -1,0 +1,87 @@
+"""DVC must never lie: every module a stage imports is one of that stage's dependencies.
+
+A stage whose code changed must be stale in `dvc status`. For each stage of `dvc.yaml` (as DVC
+itself resolves it) this computes the modules of `convscope` that the stage's entry point
+imports, directly or not, at module level or inside functions (grimp, the import graph behind
+import-linter), plus every Hydra `_target_` in `conf/` (Hydra imports callbacks in every run),
+plus the packages' `__init__.py` files Python runs on the way, and checks that each file lies
+in a declared dependency (the file itself or a folder holding it).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import grimp
+import pytest
+from dvc.repo import Repo
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SRC = REPO_ROOT / "src"
+PACKAGE = "convscope"
+STAGE_MODULE = re.compile(r"python -m (convscope(?:\.\w+)+)")
+HYDRA_TARGET = re.compile(r"_target_:\s*(convscope(?:\.\w+)+)")
+
+
+def module_file(module: str) -> Path:
+    """The source file of a `convscope` module, relative to the repository root."""
+    base = SRC.joinpath(*module.split("."))
+    path = base / "__init__.py" if base.is_dir() else base.with_suffix(".py")
+    return path.relative_to(REPO_ROOT)
+
+
+def hydra_target_modules(graph: grimp.ImportGraph) -> set[str]:
+    """Modules that `_target_` entries in `conf/` name (the module part of `pkg.mod.Class`)."""
+    modules = set()
+    for config in (REPO_ROOT / "conf").rglob("*.yaml"):
+        for dotted in HYDRA_TARGET.findall(config.read_text()):
+            parts = dotted.split(".")
+            while parts and ".".join(parts) not in graph.modules:
+                parts.pop()
+            assert parts, f"{config}: _target_ {dotted} names no convscope module"
+            modules.add(".".join(parts))
+    return modules
+
+
+def imported_files(graph: grimp.ImportGraph, entry_points: set[str]) -> set[Path]:
+    """Files of every module the entry points import, the entry points and their packages."""
+    modules = set(entry_points)
+    for entry in entry_points:
+        modules |= {m for m in graph.find_upstream_modules(entry) if m.startswith(PACKAGE)}
+    # Importing a.b.c runs a/__init__.py and a/b/__init__.py first.
+    packages = {".".join(m.split(".")[:i]) for m in modules for i in range(1, m.count(".") + 1)}
+    return {module_file(m) for m in modules | packages}
+
+
+def stage_imports() -> dict[str, tuple[set[Path], list[Path]]]:
+    """Per stage of dvc.yaml: (files its code imports, its declared dependency paths)."""
+    graph = grimp.build_graph(PACKAGE)
+    targets = hydra_target_modules(graph)
+    result = {}
+    with Repo(str(REPO_ROOT)) as repo:
+        for stage in repo.index.stages:
+            entries = set(STAGE_MODULE.findall(stage.cmd))
+            if not entries:
+                continue
+            deps = [Path(dep.def_path) for dep in stage.deps]
+            result[stage.addressing] = (imported_files(graph, entries | targets), deps)
+    return result
+
+
+STAGES = stage_imports()
+
+
+def test_every_stage_of_the_pipeline_is_checked() -> None:
+    assert {"download", "preprocess", "compare"} <= set(STAGES)
+    assert any(name.startswith("train@") for name in STAGES)
+    assert any(name.startswith("evaluate@") for name in STAGES)
+
+
+@pytest.mark.parametrize("stage", sorted(STAGES))
+def test_stage_deps_cover_every_module_it_imports(stage: str) -> None:
+    files, deps = STAGES[stage]
+    missing = sorted(
+        str(path) for path in files if not any(path == d or d in path.parents for d in deps)
+    )
+    assert not missing, f"{stage}: dvc.yaml deps lack {', '.join(missing)}"
