@@ -12,10 +12,12 @@ STAMP  := $(VENV)/.convscope-installed
 
 setup: $(STAMP)
 
+# uv installs the pinned set in seconds where pip takes minutes (benchmarks/decisions.md); it
+# is itself pinned in constraints.txt and bootstrapped with the venv's own pip.
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt uv
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
 # DVC runs the stage commands (`python -m convscope.<stage>`) with the PATH it is given.
@@ -37,7 +39,7 @@ format: $(STAMP)
 
 lock: $(STAMP)
 	{ echo '# Exact versions `make` installs (pip freeze of a tested environment). Regenerate with `make lock`.'; \
-	  $(BIN)/python -m pip freeze --exclude-editable | grep -viE '^(pip|setuptools|wheel)=='; } > constraints.txt
+	  $(BIN)/uv pip freeze --python $(BIN)/python --exclude-editable | grep -viE '^(pip|setuptools|wheel)=='; } > constraints.txt
 
 clean-venv:
 	rm -rf $(VENV)
