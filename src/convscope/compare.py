@@ -3,7 +3,9 @@
 Compares every model with a metrics file in `reports/metrics/` and writes
 `reports/comparison.csv`, `reports/comparison.md` and the figures it embeds in
 `reports/figures/`: test accuracy against parameter count, all learning curves, and the
-first-layer kernels side by side.
+first-layer kernels side by side. Then, unless `compare.registry.enabled` is false, registers
+every model in the MLflow Model Registry, with the most accurate as `<dataset>@champion`
+(see `convscope.tracking.registry`).
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ from omegaconf import DictConfig
 
 from convscope.atomic import atomic_path, write_text
 from convscope.cli import stage
-from convscope.evaluation.collect import collect_results
+from convscope.evaluation.collect import ModelResults, collect_results, model_dir_of
 from convscope.evaluation.config import compare_config
+from convscope.evaluation.inputs import RUN_FILE, load_run_record
 from convscope.report import save_figure
 from convscope.report.charts import accuracy_vs_params, kernel_gallery, learning_curves
 from convscope.report.comparison import comparison_markdown, comparison_table, summary_sentences
+from convscope.tracking.registry import Candidate, register_models
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +34,7 @@ def main(cfg: DictConfig) -> None:
     """Compare the evaluated models."""
     settings = compare_config(cfg.compare)
     results = collect_results(cfg)
+    candidates = [registry_candidate(cfg, result) for result in results]
     table = comparison_table({result.name: result.metrics for result in results})
     reports = Path(cfg.paths.reports)
     figures_dir = reports / "figures"
@@ -62,6 +67,21 @@ def main(cfg: DictConfig) -> None:
     write_text(reports / "comparison.md", comparison_markdown(table, sentences, links))
     for sentence in sentences:
         log.info(sentence.replace("**", ""))
+    if settings.registry.enabled:
+        register_models(candidates, settings.registry, str(cfg.data.name), str(cfg.tracking.uri))
+
+
+def registry_candidate(cfg: DictConfig, result: ModelResults) -> Candidate:
+    """What the registry needs of one compared model: its run.json's run and logged model."""
+    run_file = model_dir_of(cfg, result.name) / RUN_FILE
+    record = load_run_record(run_file)
+    return Candidate(
+        name=result.name,
+        run_id=record.run_id,
+        model_uri=record.model_uri,
+        test_accuracy=float(result.metrics["test_accuracy"]),
+        run_file=run_file,
+    )
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ dataclasses."""
 
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass
 
 from omegaconf import DictConfig
@@ -32,11 +33,33 @@ class EvaluateConfig:
 
 
 @dataclass(frozen=True)
+class RegistryConfig:
+    """Whether and under which names the compare stage registers the models.
+
+    `model_name` and `champion_name` are `str.format` patterns over `dataset` and `model`.
+    """
+
+    enabled: bool
+    model_name: str
+    champion_name: str
+
+    def model(self, dataset: str, model: str) -> str:
+        """The registered model holding every version of architecture `model`."""
+        return self.model_name.format(dataset=dataset, model=model)
+
+    def champion(self, dataset: str) -> str:
+        """The registered model whose alias `champion` is the dataset's most accurate model."""
+        return self.champion_name.format(dataset=dataset)
+
+
+@dataclass(frozen=True)
 class CompareConfig:
-    """How the compare stage draws its figures (see `conf/compare/default.yaml`)."""
+    """How the compare stage draws its figures and registers the models (see
+    `conf/compare/default.yaml`)."""
 
     gallery_max_tiles: int
     figure_dpi: int
+    registry: RegistryConfig
 
 
 def evaluate_config(cfg: DictConfig) -> EvaluateConfig:
@@ -62,10 +85,34 @@ def evaluate_config(cfg: DictConfig) -> EvaluateConfig:
 
 def compare_config(cfg: DictConfig) -> CompareConfig:
     """Check `cfg` (the composed `compare` group); raise `ConvscopeError` naming a bad key."""
+    registry = cfg.get("registry")
+    if not isinstance(registry, DictConfig):
+        raise ConvscopeError(f"compare.registry: expected a mapping, got {registry!r}")
+    enabled = registry.get("enabled")
+    if not isinstance(enabled, bool):
+        raise ConvscopeError(f"compare.registry.enabled: expected true or false, got {enabled!r}")
     return CompareConfig(
         gallery_max_tiles=_integer(cfg, "compare.gallery_max_tiles", minimum=1),
         figure_dpi=_integer(cfg, "compare.figure_dpi", minimum=1),
+        registry=RegistryConfig(
+            enabled=enabled,
+            model_name=_name_pattern(registry, "compare.registry.model_name", {"dataset", "model"}),
+            champion_name=_name_pattern(registry, "compare.registry.champion_name", {"dataset"}),
+        ),
     )
+
+
+def _name_pattern(node: DictConfig, key: str, fields: set[str]) -> str:
+    """`node[last part of key]` if it is a name pattern using exactly `fields` ({dataset}...)."""
+    value = node.get(key.rsplit(".", 1)[-1])
+    expected = " and ".join(f"{{{field}}}" for field in sorted(fields))
+    try:
+        used = {field for _, field, _, _ in string.Formatter().parse(value) if field is not None}
+    except (TypeError, AttributeError, ValueError):
+        used = None
+    if used != fields:
+        raise ConvscopeError(f"{key}: expected a name pattern with {expected}, got {value!r}")
+    return value
 
 
 def _integer(node: DictConfig, key: str, minimum: int) -> int:

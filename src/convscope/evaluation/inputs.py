@@ -27,13 +27,15 @@ def hint(path: Path) -> str:
 
 @dataclass(frozen=True)
 class RunRecord:
-    """What `run.json` says about the training: its MLflow run and how long it took."""
+    """What `run.json` says about the training: its MLflow run, its logged model
+    (`models:/m-<id>`, None when `tracking.log_model` was off) and how long it took."""
 
     run_id: str
     tracking_uri: str
     epochs: int
     train_seconds: float
     seconds_per_epoch: float
+    model_uri: str | None = None
 
 
 def check_model_file(path: Path) -> None:
@@ -60,6 +62,7 @@ def load_run_record(path: Path) -> RunRecord:
             epochs=int(data["epochs"]),
             train_seconds=float(data["train_seconds"]),
             seconds_per_epoch=float(data["seconds_per_epoch"]),
+            model_uri=None if data.get("model_uri") is None else str(data["model_uri"]),
         )
     except (TypeError, ValueError) as err:
         raise ConvscopeError(f"{path}: a value has the wrong type ({err}); {hint(path)}") from None

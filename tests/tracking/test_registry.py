@@ -1,0 +1,248 @@
+"""The Model Registry that `compare` fills: versions and their tags, the champion alias, a
+prediction through `models:/mnist@champion`, idempotent reruns, and the skips and errors.
+
+Real tiny models go through the real train, evaluate and compare stages (their command lines)
+on a temporary workspace with its own SQLite MLflow store.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import mlflow
+import numpy as np
+import pytest
+from mlflow.tracking import MlflowClient
+from omegaconf import OmegaConf
+
+from convscope.errors import ConvscopeError
+from convscope.evaluation.config import compare_config
+from convscope.tracking.registry import Candidate, choose_champion, register_models
+
+REPO = Path(__file__).resolve().parents[2]
+MODELS = ("dense", "lenet5")
+TINY_TRAINING = (
+    "train.subset=1000",
+    "train.epochs=1",
+    "train.batch_size=64",
+    "train.verbose=0",
+)
+QUICK_TIMING = (
+    "evaluate.verbose=0",
+    "evaluate.timing.warmup=1",
+    "evaluate.timing.repeats=2",
+    "evaluate.timing.latency_calls=3",
+    "evaluate.timing.throughput_batch_size=64",
+    "evaluate.timing.throughput_batches=2",
+)
+REGISTRY = compare_config(OmegaConf.load(REPO / "conf" / "compare" / "default.yaml")).registry
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """A workspace after train, evaluate and two runs of compare (the registry as the first
+    one left it is in `after_first`)."""
+
+    root: Path
+    processed: Path
+    after_first: dict[str, list[tuple[str, str]]]
+
+    @property
+    def tracking_uri(self) -> str:
+        return f"sqlite:///{self.root / 'mlflow.db'}"
+
+    def run_record(self, name: str) -> dict:
+        return json.loads((self.root / "models" / name / "run.json").read_text())
+
+    def metrics(self, name: str) -> dict:
+        return json.loads((self.root / "reports" / "metrics" / f"{name}.json").read_text())
+
+    def candidates(self) -> list[Candidate]:
+        return [
+            Candidate(
+                name=name,
+                run_id=self.run_record(name)["run_id"],
+                model_uri=self.run_record(name)["model_uri"],
+                test_accuracy=self.metrics(name)["test_accuracy"],
+                run_file=self.root / "models" / name / "run.json",
+            )
+            for name in MODELS
+        ]
+
+
+def run_stage(root: Path, processed: Path, stage: str, *arguments: str) -> None:
+    """`python -m convscope.<stage>` on the workspace `root`; fail the fixture if it fails."""
+    command = [
+        sys.executable,
+        "-m",
+        f"convscope.{stage}",
+        *arguments,
+        f"paths.processed={processed}",
+        f"paths.model_dir={root / 'models'}/${{model.name}}",
+        f"paths.checkpoints={root / 'checkpoints'}/${{model.name}}",
+        f"paths.reports={root / 'reports'}",
+        f"tracking.uri=sqlite:///{root / 'mlflow.db'}",
+        f"tracking.artifact_location={root / 'mlartifacts'}",
+        f"hydra.run.dir={root / 'outputs'}",
+        f"hydra.sweep.dir={root / 'multirun'}",
+    ]
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
+def registry_state(tracking_uri: str) -> dict[str, list[tuple[str, str]]]:
+    """`{registered model: sorted [(version, source)]}`, plus each model's aliases."""
+    client = MlflowClient(tracking_uri)
+    state: dict[str, list[tuple[str, str]]] = {}
+    for model in client.search_registered_models():
+        versions = client.search_model_versions(f"name = '{model.name}'")
+        state[model.name] = sorted((v.version, v.source) for v in versions)
+        state[f"{model.name} aliases"] = sorted(model.aliases.items())
+    return state
+
+
+@pytest.fixture(scope="module")
+def pipeline(processed_mnist: Path, tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
+    """Tiny dense and LeNet-5 models trained, evaluated and compared twice (`dvc repro` twice)."""
+    root = tmp_path_factory.mktemp("registry")
+    models = f"model={','.join(MODELS)}"
+    run_stage(root, processed_mnist, "train", "-m", models, *TINY_TRAINING)
+    run_stage(root, processed_mnist, "evaluate", "-m", models, *QUICK_TIMING)
+    run_stage(root, processed_mnist, "compare")
+    after_first = registry_state(f"sqlite:///{root / 'mlflow.db'}")
+    run_stage(root, processed_mnist, "compare")
+    return Pipeline(root, processed_mnist, after_first)
+
+
+@pytest.fixture
+def restore_tracking_uri() -> Iterator[None]:
+    """`register_models` and `load_model` use MLflow's global tracking URI: put it back."""
+    previous = mlflow.get_tracking_uri()
+    yield
+    mlflow.set_tracking_uri(previous)
+
+
+@pytest.mark.slow
+def test_each_model_is_a_version_tagged_with_accuracy_commit_and_stage(pipeline) -> None:
+    client = MlflowClient(pipeline.tracking_uri)
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    for name in MODELS:
+        record = pipeline.run_record(name)
+        assert record["model_uri"].startswith("models:/m-")
+        (version,) = client.search_model_versions(f"name = 'mnist-{name}'")
+        assert version.source == record["model_uri"]
+        assert version.run_id == record["run_id"]
+        assert version.tags["test_accuracy"] == str(pipeline.metrics(name)["test_accuracy"])
+        assert version.tags["dvc_stage"] == f"train@{name}"
+        assert version.tags["git_commit"] == head
+
+
+@pytest.mark.slow
+def test_champion_alias_is_the_most_accurate_model(pipeline) -> None:
+    accuracies = {name: pipeline.metrics(name)["test_accuracy"] for name in MODELS}
+    best = max(MODELS, key=accuracies.get)
+    champion = MlflowClient(pipeline.tracking_uri).get_model_version_by_alias("mnist", "champion")
+    assert champion.source == pipeline.run_record(best)["model_uri"]
+    assert champion.tags["model"] == best
+    assert champion.tags["test_accuracy"] == str(accuracies[best])
+
+
+@pytest.mark.slow
+def test_champion_loads_by_alias_and_predicts_raw_test_digits(
+    pipeline, restore_tracking_uri
+) -> None:
+    images = np.load(pipeline.processed / "test_images.npy")[:500]
+    labels = np.load(pipeline.processed / "test_labels.npy")[:500]
+    assert images.dtype == np.uint8 and images.shape == (500, 28, 28)
+    mlflow.set_tracking_uri(pipeline.tracking_uri)
+    model = mlflow.pyfunc.load_model("models:/mnist@champion")
+    probabilities = np.asarray(model.predict(images[..., np.newaxis].astype("float32")))
+    assert probabilities.shape == (500, 10)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-4)
+    assert (probabilities.argmax(axis=1) == labels).mean() > 0.5  # chance is 0.1
+    # The very model the champion's training wrote to models/<name>/model.keras.
+    best = MlflowClient(pipeline.tracking_uri).get_model_version_by_alias("mnist", "champion")
+    keras_model = keras.models.load_model(
+        pipeline.root / "models" / best.tags["model"] / "model.keras"
+    )
+    expected = keras_model.predict(images[..., np.newaxis].astype("float32"), verbose=0)
+    np.testing.assert_allclose(probabilities, expected, atol=1e-5)
+
+
+@pytest.mark.slow
+def test_second_compare_registers_nothing_new(pipeline) -> None:
+    names = ["mnist", *(f"mnist-{name}" for name in MODELS)]
+    assert sorted(pipeline.after_first) == sorted([*names, *(f"{n} aliases" for n in names)])
+    assert registry_state(pipeline.tracking_uri) == pipeline.after_first
+    assert len(pipeline.after_first["mnist"]) == 1
+
+
+@pytest.mark.slow
+def test_model_without_logged_model_is_skipped_and_champion_alias_dropped(
+    pipeline, tmp_path: Path, restore_tracking_uri, caplog
+) -> None:
+    shutil.copy(pipeline.root / "mlflow.db", tmp_path / "mlflow.db")
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    candidates = pipeline.candidates()
+    best = choose_champion(candidates)
+    # What the train stage writes with tracking.log_model=false: no model_uri.
+    candidates = [
+        Candidate(c.name, c.run_id, None, c.test_accuracy, c.run_file) if c is best else c
+        for c in candidates
+    ]
+    with caplog.at_level(logging.WARNING, logger="convscope.tracking.registry"):
+        registered = register_models(candidates, REGISTRY, "mnist", uri)
+    assert registered.champion is None and best.name not in registered.versions
+    assert f"{best.name}: not registered" in caplog.text
+    after = registry_state(uri)
+    assert after["mnist aliases"] == []
+    assert after[f"mnist-{best.name}"] == pipeline.after_first[f"mnist-{best.name}"]
+
+
+@pytest.mark.slow
+def test_store_without_the_run_is_a_one_line_error_writing_nothing(
+    pipeline, tmp_path: Path, restore_tracking_uri
+) -> None:
+    uri = f"sqlite:///{tmp_path / 'other.db'}"
+    with pytest.raises(ConvscopeError) as caught:
+        register_models(pipeline.candidates(), REGISTRY, "mnist", uri)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert str(pipeline.root / "models" / "dense" / "run.json") in message
+    assert "tracking.uri" in message
+    assert MlflowClient(uri).search_registered_models() == []
+
+
+def test_champion_is_the_highest_test_accuracy_first_on_ties() -> None:
+    def candidate(name: str, accuracy: float) -> Candidate:
+        return Candidate(name, f"run-{name}", f"models:/m-{name}", accuracy, Path("run.json"))
+
+    assert choose_champion([candidate("a", 0.9), candidate("b", 0.95)]).name == "b"
+    assert choose_champion([candidate("a", 0.95), candidate("b", 0.95)]).name == "a"
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("model_name", "{dataset}"),  # every architecture in one registered model
+        ("model_name", "{dataset}-{arch}"),
+        ("champion_name", "{dataset}-{model}"),
+        ("champion_name", 7),
+        ("enabled", "yes"),
+    ],
+)
+def test_bad_registry_setting_is_named(key: str, value: object) -> None:
+    cfg = OmegaConf.load(REPO / "conf" / "compare" / "default.yaml")
+    cfg.registry[key] = value
+    with pytest.raises(ConvscopeError, match=rf"^compare\.registry\.{key}: expected"):
+        compare_config(cfg)
