@@ -12,12 +12,13 @@ STAMP  := $(VENV)/.convscope-installed
 
 setup: $(STAMP)
 
-# uv installs the pinned set in seconds where pip takes minutes (benchmarks/decisions.md); it
-# is itself pinned in constraints.txt and bootstrapped with the venv's own pip.
+# uv installs the pinned set about 6x faster than pip (benchmarks/decisions.md); it
+# is itself pinned in constraints.txt and bootstrapped with the venv's own pip. Bytecode is
+# compiled at install so that no stage process compiles TensorFlow again.
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt uv
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -c constraints.txt -e '.[dev]'
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
 # DVC runs the stage commands (`python -m convscope.<stage>`) with the PATH it is given.
