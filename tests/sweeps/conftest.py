@@ -6,6 +6,9 @@ anything a job wrote to a relative path (such as the DVC output `models/`) would
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -88,9 +91,29 @@ def run_sweep(
             f"hydra.sweep.dir={tmp_path / 'multirun'}",
             *SMALL_JOB,
         ]
-        done = subprocess.run(
-            command, cwd=tmp_path, capture_output=True, text=True, timeout=timeout
-        )
+        done = run_in_own_group(command, tmp_path, timeout)
         return Sweep(done, tmp_path / "multirun", tmp_path, MlflowClient(store))
 
     return run
+
+
+def run_in_own_group(
+    command: list[str], cwd: Path, timeout: float, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """Run `command` in a new process group, and kill the whole group when it is done or
+    times out: launchers start job processes of their own (submitit's ignore SIGTERM)."""
+    with subprocess.Popen(
+        command,
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    ) as process:
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
