@@ -26,6 +26,9 @@ from convscope.data.download import MIRROR_ENV
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 FASHION_MNIST_FOLDER = Path("/usr/share/datasets/fashion-mnist")
+# Only against a hung command: a whole tiny pipeline takes minutes on an idle 2-core machine,
+# but 15 minutes were not enough with five test suites sharing it (load average 20).
+HANG_GUARD_SECONDS = 3600
 # Variables that would send a stage's outputs or MLflow runs outside the project.
 FOREIGN_VARIABLES = ("MLFLOW_TRACKING_URI", "CONVSCOPE_SWEEP_JOB_DIR", "DVC_ROOT", "DVC_EXP_NAME")
 # The cheapest setting on which every stage still does its real work: 2,000 training images,
@@ -83,7 +86,12 @@ class DvcProject:
     def run(self, *command: str) -> subprocess.CompletedProcess:
         """Run `command` in the project; the caller checks the result."""
         return subprocess.run(
-            command, cwd=self.root, env=self.env, capture_output=True, text=True, timeout=900
+            command,
+            cwd=self.root,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=HANG_GUARD_SECONDS,
         )
 
     def dvc(self, *args: str) -> str:
