@@ -5,51 +5,25 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from convscope.data.download import MIRROR_ENV
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 MNIST_TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
-
-
-def stage_env(mirror: Path | str) -> dict[str, str]:
-    """The environment a stage runs in: this virtualenv first on PATH, the given mirror."""
-    return {
-        **os.environ,
-        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-        MIRROR_ENV: str(mirror),
-        "DVC_NO_ANALYTICS": "1",
-    }
 
 
 def run(command: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
 
 
-def project_copy(dest: Path) -> Path:
-    """A fresh git + DVC repository holding this project's pipeline, config and code."""
-    dest.mkdir()
-    for name in ("dvc.yaml", "params.yaml", ".gitignore", ".dvcignore"):
-        shutil.copy(REPO_ROOT / name, dest / name)
-    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info")
-    shutil.copytree(REPO_ROOT / "conf", dest / "conf", ignore=ignore)
-    shutil.copytree(REPO_ROOT / "src", dest / "src", ignore=ignore)
-    for command in (["git", "init", "-q"], [str(BIN / "dvc"), "init", "-q"]):
-        subprocess.run(command, cwd=dest, check=True, capture_output=True)
-    return dest
-
-
 @pytest.mark.slow
 def test_dvc_repro_of_the_data_stages_gives_the_known_facts_then_is_up_to_date(
-    mnist_mirror: Path, tmp_path: Path
+    mnist_mirror: Path, tmp_path: Path, project_copy: Callable, stage_env: Callable
 ) -> None:
     project = project_copy(tmp_path / "project")
     repro = [str(BIN / "dvc"), "repro", "download", "preprocess"]
@@ -87,7 +61,7 @@ def test_dvc_repro_of_the_data_stages_gives_the_known_facts_then_is_up_to_date(
 
 @pytest.mark.slow
 def test_download_stage_fails_in_one_line_on_a_corrupted_mirror(
-    mnist_mirror: Path, tmp_path: Path
+    mnist_mirror: Path, tmp_path: Path, stage_env: Callable
 ) -> None:
     mirror = tmp_path / "mirror"
     shutil.copytree(mnist_mirror, mirror)

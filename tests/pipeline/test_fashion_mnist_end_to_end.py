@@ -1,0 +1,71 @@
+"""Fashion-MNIST through the same stages and code as MNIST, as the README runs it:
+`CONVSCOPE_MIRROR=/usr/share/datasets/fashion-mnist dvc exp run -S dataset=fashion_mnist`
+(here on a tiny setting and one model), in its own fresh project."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from mlflow.tracking import MlflowClient
+from omegaconf import OmegaConf
+
+from convscope.evaluation.record import EVALUATION_KEYS
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CLASS_NAMES = list(OmegaConf.load(REPO_ROOT / "conf" / "data" / "fashion_mnist.yaml").class_names)
+MODEL = "lenet5"
+
+
+@pytest.mark.slow
+def test_fashion_mnist_flows_through_every_stage_under_its_own_names(
+    fashion_mnist_mirror: Path, dvc_project: Callable
+) -> None:
+    assert "Ankle boot" in CLASS_NAMES  # the config read is Fashion-MNIST's
+    project = dvc_project("fashion-pipeline", fashion_mnist_mirror)
+    stdout = project.tiny_experiment(
+        "params.yaml:dataset=fashion_mnist", f"params.yaml:models=[{MODEL}]"
+    )
+
+    ran = [line.split("'")[1] for line in stdout.splitlines() if line.startswith("Running stage")]
+    assert ran == ["download", "preprocess", f"train@{MODEL}", f"evaluate@{MODEL}", "compare"]
+    root = project.root
+    assert sorted(p.name for p in (root / "data" / "raw").iterdir()) == ["fashion_mnist"]
+    meta = json.loads((root / "data" / "processed" / "fashion_mnist" / "meta.json").read_text())
+    assert meta["class_names"] == CLASS_NAMES
+    summary = json.loads((root / "reports" / "data" / "summary.json").read_text())
+    assert summary["dataset"] == "fashion_mnist"
+    assert summary["splits"]["test"]["images"] == 10000
+    assert list(summary["splits"]["test"]["class_counts"].values()) == [1000] * 10
+
+    for name in ("model.keras", "run.json", "history.csv"):
+        assert (root / "models" / MODEL / name).stat().st_size > 0
+    per_class = pd.read_csv(root / "reports" / "evaluation" / MODEL / "per_class.csv")
+    assert per_class["name"].tolist() == CLASS_NAMES
+    assert per_class["support"].tolist() == [1000] * 10
+    pairs = pd.read_csv(root / "reports" / "plots" / MODEL / "confusion.csv")
+    assert len(pairs) == 10000
+    assert set(pairs["actual"]) == set(CLASS_NAMES)
+    metrics = json.loads((root / "reports" / "metrics" / f"{MODEL}.json").read_text())
+    # One epoch on 2,000 images: well above chance (10 %), well below a trained model.
+    assert 0.3 < metrics["test_accuracy"] < 0.95
+    table = pd.read_csv(root / "reports" / "comparison.csv")
+    assert table["model"].tolist() == [MODEL]
+    assert table["mlflow_run_id"].tolist() == [metrics["mlflow_run_id"]]
+    assert (root / "reports" / "figures" / "kernel_gallery.png").stat().st_size > 0
+
+    client = MlflowClient(project.tracking_uri)
+    assert client.get_experiment_by_name("mnist") is None
+    experiment = client.get_experiment_by_name("fashion_mnist")
+    runs = client.search_runs([experiment.experiment_id])
+    assert [run.info.run_id for run in runs] == [metrics["mlflow_run_id"]]
+    run = runs[0]
+    assert run.info.status == "FINISHED"
+    assert run.data.tags["dataset"] == "fashion_mnist"
+    assert run.data.tags["model"] == MODEL
+    assert run.data.params["data.name"] == "fashion_mnist"
+    for key in EVALUATION_KEYS:
+        assert run.data.metrics[key] == pytest.approx(metrics[key]), key

@@ -1,0 +1,151 @@
+"""The whole pipeline as a user runs it on MNIST: `dvc exp run -S ...` in a fresh git + DVC
+project, every stage for real (download -> preprocess -> train@model -> evaluate@model ->
+compare), then what DVC and MLflow say about the result.
+
+The experiment runs once for the module; the tests read its results, and the one that edits a
+config file puts it back.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from mlflow.tracking import MlflowClient
+
+from convscope.evaluation.record import EVALUATION_KEYS, throughput_key
+
+MODELS = ("dense", "lenet5")
+STAGES = {
+    "download",
+    "preprocess",
+    *(f"{stage}@{model}" for stage in ("train", "evaluate") for model in MODELS),
+    "compare",
+}
+FIGURES = ("accuracy_vs_params.png", "kernel_gallery.png", "learning_curves.png")
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def pipeline(mnist_mirror: Path, dvc_project: Callable) -> tuple:
+    """The project after one tiny `dvc exp run` of the whole pipeline on two models, and
+    the experiment's stdout."""
+    project = dvc_project("mnist-pipeline", mnist_mirror)
+    stdout = project.tiny_experiment(f"params.yaml:models=[{','.join(MODELS)}]")
+    return project, stdout
+
+
+def test_exp_run_runs_every_stage_and_each_writes_its_outputs(pipeline: tuple) -> None:
+    project, stdout = pipeline
+    ran = {line.split("'")[1] for line in stdout.splitlines() if line.startswith("Running stage")}
+    assert ran == STAGES
+    root = project.root
+    for model in MODELS:
+        for name in ("model.keras", "run.json", "history.csv"):
+            assert (root / "models" / model / name).stat().st_size > 0
+        history = pd.read_csv(root / "models" / model / "history.csv")
+        assert history["epoch"].tolist() == [1]
+        assert (root / "reports" / "metrics" / f"{model}.json").is_file()
+        assert (root / "reports" / "evaluation" / model / "confusion.png").stat().st_size > 0
+        pairs = pd.read_csv(root / "reports" / "plots" / model / "confusion.csv")
+        assert len(pairs) == 10000  # the whole test set, one row per image
+    table = pd.read_csv(root / "reports" / "comparison.csv")
+    assert sorted(table["model"]) == list(MODELS)
+    assert set(table["epochs"]) == {1}
+    markdown = (root / "reports" / "comparison.md").read_text()
+    for name in (*MODELS, *FIGURES):
+        assert name in markdown
+    assert sorted(p.name for p in (root / "reports" / "figures").iterdir()) == list(FIGURES)
+    assert (root / "mlflow.db").is_file()  # the default store, at the project root
+
+
+def test_a_second_repro_runs_nothing_and_status_is_clean(pipeline: tuple) -> None:
+    project, _ = pipeline
+    stdout = project.dvc("repro")
+    assert "Running stage" not in stdout
+    assert "Data and pipelines are up to date." in stdout
+    assert project.dvc_json("status") == {}
+
+
+def test_metrics_show_lists_every_model_and_plots_show_writes_html(pipeline: tuple) -> None:
+    project, _ = pipeline
+    (workspace,) = project.dvc_json("metrics", "show").values()
+    metrics = workspace["data"]
+    assert set(metrics) == {
+        "reports/data/summary.json",
+        *(f"reports/metrics/{model}.json" for model in MODELS),
+    }
+    for model in MODELS:
+        saved = json.loads((project.root / "reports" / "metrics" / f"{model}.json").read_text())
+        assert metrics[f"reports/metrics/{model}.json"]["data"] == saved
+
+    out = project.root / "plots-html"
+    stdout = project.dvc("plots", "show", "-o", str(out))
+    assert (out / "index.html").as_uri() in stdout
+    html = (out / "index.html").read_text()
+    for model in MODELS:
+        assert f"{model} validation accuracy per epoch" in html  # history.csv, train stage
+        assert f"{model} test-set confusion matrix" in html  # confusion.csv, evaluate stage
+    images = sorted(p.name for p in (out / "static").iterdir())
+    assert images == [f"workspace_reports_figures_{figure}" for figure in FIGURES]
+
+
+def test_mlflow_holds_one_finished_run_per_model_with_its_evaluation(pipeline: tuple) -> None:
+    project, _ = pipeline
+    client = MlflowClient(project.tracking_uri)
+    experiments = client.search_experiments()
+    assert [e.name for e in experiments if e.name != "Default"] == ["mnist"]
+    runs = client.search_runs([client.get_experiment_by_name("mnist").experiment_id])
+    assert sorted(run.data.tags["model"] for run in runs) == list(MODELS)
+    experiment_names = {run.data.tags.get("dvc_experiment") for run in runs}
+    assert len(experiment_names) == 1
+    exp_list = project.dvc("exp", "list", "--name-only")
+    assert experiment_names.pop() in exp_list.split()
+    for run in runs:
+        model = run.data.tags["model"]
+        assert run.info.status == "FINISHED"
+        assert run.data.tags["dataset"] == "mnist"
+        assert run.info.run_name == model
+        metrics = json.loads((project.root / "reports" / "metrics" / f"{model}.json").read_text())
+        record = json.loads((project.root / "models" / model / "run.json").read_text())
+        assert metrics["mlflow_run_id"] == record["run_id"] == run.info.run_id
+        for key in (*EVALUATION_KEYS, throughput_key(256)):
+            assert run.data.metrics[key] == pytest.approx(metrics[key]), key
+        assert run.data.params["train.subset"] == "2000"
+        # The training's own record is there too: each epoch's validation accuracy, once.
+        history = client.get_metric_history(run.info.run_id, "val_accuracy")
+        assert [point.step for point in history] == [1]
+        artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "evaluation")}
+        assert "evaluation/metrics.json" in artifacts
+        assert "evaluation/confusion.png" in artifacts
+
+
+def test_editing_lenet5_config_makes_exactly_its_stages_and_compare_stale(
+    pipeline: tuple,
+) -> None:
+    project, _ = pipeline
+    config = project.root / "conf" / "model" / "lenet5.yaml"
+    original = config.read_text()
+    assert "conf/model/lenet5.yaml" not in project.dvc_json("params", "diff")
+    config.write_text(original.replace("pooling: max", "pooling: average"))
+    try:
+        # DVC lists a stage as changed when its own deps or params changed ...
+        status = project.dvc_json("status")
+        assert list(status) == ["train@lenet5"]
+        changed = status["train@lenet5"][0]["changed deps"]
+        assert changed == {"conf/model/lenet5.yaml": {"pooling": "modified"}}
+        # ... and `dvc repro` reruns what depends on a stage it reruns: the dry run lists all.
+        dry = project.dvc("repro", "--dry", "--force-downstream")
+        would_run = {
+            line.split("'")[1] for line in dry.splitlines() if line.startswith("Running stage")
+        }
+        assert would_run == {"train@lenet5", "evaluate@lenet5", "compare"}
+        diff = project.dvc_json("params", "diff")["conf/model/lenet5.yaml"]
+        assert diff == {"pooling": {"old": "max", "new": "average"}}
+    finally:
+        config.write_text(original)
+    assert project.dvc_json("status") == {}
