@@ -96,8 +96,11 @@ def test_unknown_key_in_a_yaml_file_fails_at_composition(tmp_path: Path) -> None
 
 
 def test_key_of_another_model_is_unknown() -> None:
-    with pytest.raises(ConfigCompositionException):
+    with pytest.raises(ConfigCompositionException, match=re.escape("model.filters")) as info:
         compose_model("model=lenet5", "model.filters=[1,2,3]")
+    assert isinstance(info.value.__cause__, ConfigAttributeError)
+    assert info.value.__cause__.full_key == "model.filters"
+    assert "LeNet5Config" in str(info.value.__cause__)
 
 
 def test_key_appended_with_plus_is_rejected_by_validation() -> None:

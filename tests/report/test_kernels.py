@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 
 from convscope.errors import ConvscopeError
+from convscope.models.config import LeNet5Config
+from convscope.models.registry import build_model
 from convscope.report.kernels import dense_templates, feature_maps, kernel_grid
 
 
@@ -134,3 +136,18 @@ def test_feature_maps_rejects_a_model_without_inputs(digit):
     unbuilt = keras.Sequential([keras.layers.Conv2D(2, 3), keras.layers.Flatten()])
     with pytest.raises(ConvscopeError, match="no defined inputs"):
         feature_maps(unbuilt, digit)
+
+
+def test_feature_maps_of_lenet5_cover_all_three_conv_layers(digit, mosaic):
+    keras.utils.set_random_seed(0)
+    lenet5 = build_model(
+        LeNet5Config(name="lenet5", activation="relu", pooling="max"), (28, 28, 1), 10
+    )
+
+    figures = feature_maps(lenet5, digit)
+
+    assert [name for name, _ in figures] == ["C1", "C3", "C5"]
+    shapes = ["28x28x6", "10x10x16", "1x1x120"]
+    for (name, figure), shape in zip(figures, shapes, strict=True):
+        assert f"{name}: output shape {shape}, after relu" in figure.get_suptitle()
+    assert [mosaic(figure)[2] for _, figure in figures] == [6, 16, 64]  # C5 capped at max_maps

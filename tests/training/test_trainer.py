@@ -69,15 +69,21 @@ def test_training_logs_a_complete_run(tmp_path: Path, processed_mnist: Path, mod
     assert {"config.yaml", "parameters", "kernels", "history.csv"} <= listed
     layers = pd.read_csv(client.download_artifacts(result.run_id, "parameters/layers.csv"))
     assert layers["params"].sum() == metrics["total_params"]
-    kernels = {Path(a.path).name for a in client.list_artifacts(result.run_id, "kernels")}
+    kernels = sorted(Path(a.path).name for a in client.list_artifacts(result.run_id, "kernels"))
+    maps = sorted(Path(a.path).name for a in client.list_artifacts(result.run_id, "feature_maps"))
     if model == "lenet5":
-        assert {"C1.png", "C1.npy", "C3.png", "C3.npy"} <= kernels
-        maps = client.list_artifacts(result.run_id, "feature_maps")
-        assert len(maps) >= 2 and all(a.path.endswith(".png") for a in maps)
+        # Every one of LeNet-5's three conv layers: C1, C3 and C5.
+        assert kernels == ["C1.npy", "C1.png", "C3.npy", "C3.png", "C5.npy", "C5.png"]
+        assert maps == ["00_C1.png", "01_C3.png", "02_C5.png"]
+        shapes = {"C1": (5, 5, 1, 6), "C3": (5, 5, 6, 16), "C5": (5, 5, 16, 120)}
+        for layer, shape in shapes.items():
+            kernel = np.load(client.download_artifacts(result.run_id, f"kernels/{layer}.npy"))
+            assert kernel.shape == shape, layer
     else:
-        assert any(name.endswith("_templates.png") for name in kernels)
-        kernel = np.load(client.download_artifacts(result.run_id, f"kernels/{sorted(kernels)[0]}"))
-        assert kernel.shape[0] == 28 * 28
+        assert kernels == ["fc1.npy", "fc1_templates.png"]
+        assert maps == []
+        kernel = np.load(client.download_artifacts(result.run_id, "kernels/fc1.npy"))
+        assert kernel.shape == (28 * 28, 512)
 
     outputs = Path(cfg.paths.model_dir)
     assert {p.name for p in outputs.iterdir()} == {"model.keras", "history.csv", "run.json"}

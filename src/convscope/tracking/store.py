@@ -27,9 +27,10 @@ def connect(tracking: DictConfig) -> str:
     """
     uri = str(tracking.uri)
     mlflow.set_tracking_uri(uri)
-    client = MlflowClient(uri)
     name = str(tracking.experiment)
     try:
+        # Creating the client opens the store: a bad path or a missing database driver fails here.
+        client = MlflowClient(uri)
         experiment = client.get_experiment_by_name(name)
         if experiment is None:
             location = None
@@ -48,6 +49,6 @@ def connect(tracking: DictConfig) -> str:
                 "restore it (mlflow experiments restore) or choose another name"
             )
         return experiment.experiment_id
-    except MlflowException as err:
+    except (MlflowException, OSError, ImportError) as err:
         first_line = str(err).splitlines()[0] if str(err) else type(err).__name__
         raise ConvscopeError(f"tracking.uri: cannot use MLflow store {uri}: {first_line}") from err
