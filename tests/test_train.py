@@ -46,9 +46,10 @@ def train_command(tmp: Path, processed: Path, *overrides: str) -> list[str]:
     ],
 )
 def test_bad_config_fails_with_one_line_naming_the_key(
-    tmp_path: Path, processed_mnist: Path, override: str, named: str
+    tmp_path: Path, override: str, named: str
 ) -> None:
-    command = train_command(tmp_path, processed_mnist, "model=stacked_conv", override)
+    # No data: a config error is reported before the stage reads any.
+    command = train_command(tmp_path, tmp_path / "processed", "model=stacked_conv", override)
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=120)
     assert done.returncode != 0
     errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
