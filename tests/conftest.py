@@ -1,8 +1,10 @@
 """Fixtures shared by the whole suite: the real MNIST files, a processed copy, a loopback server.
 
-The machines that run these tests have no internet. The real MNIST IDX files come from the
-folder in `$CONVSCOPE_MIRROR` or, failing that, from `../shared/datasets/mnist` beside the
-repository (where CI puts it); tests that need them are skipped when neither exists.
+The machines that run these tests have no internet. The real MNIST IDX files come from
+`$CONVSCOPE_MIRROR` when it is set (a folder, a file:// URL, or an http(s):// URL whose four
+files are downloaded once a session) or else from `../shared/datasets/mnist` beside the
+repository (where CI puts it). Without them the tests that need MNIST are skipped, except under
+`CI=true`: there they fail, so that a CI run cannot pass without its data tests.
 """
 
 from __future__ import annotations
@@ -15,45 +17,69 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 from omegaconf import DictConfig, OmegaConf
 
 from convscope.data.download import MIRROR_ENV, download_from_config
 from convscope.data.preprocess import preprocess_dataset
+from convscope.errors import ConvscopeError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CONF_DIR = REPO_ROOT / "conf"
 SHARED_MNIST = REPO_ROOT.parent / "shared" / "datasets" / "mnist"
+HOW_TO_PROVIDE = (
+    f"set {MIRROR_ENV} to a folder or http(s):// URL with the four MNIST IDX .gz files, "
+    f"or put them in {SHARED_MNIST}"
+)
 
 
-def local_mirror_folder() -> Path | None:
-    """The folder holding the real MNIST .gz files, if this machine has one."""
-    configured = os.environ.get(MIRROR_ENV, "")
-    if configured.startswith("file://"):
-        configured = urllib.request.url2pathname(urllib.parse.urlsplit(configured).path)
-    for candidate in (configured, SHARED_MNIST):
-        if candidate and "://" not in str(candidate) and Path(candidate).is_dir():
-            return Path(candidate)
-    return None
+def running_in_ci() -> bool:
+    """True when the CI environment variable says so (CI=true, as CI services set it)."""
+    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
 
 
-@pytest.fixture(scope="session")
-def mnist_mirror() -> Path:
-    """Folder with the four real MNIST IDX .gz files (read-only; copy before changing)."""
-    folder = local_mirror_folder()
-    if folder is None:
-        pytest.skip(
-            f"no offline MNIST mirror: set {MIRROR_ENV} to a folder with the four MNIST IDX "
-            f".gz files, or put them in {SHARED_MNIST}"
+def no_mnist(reason: str) -> NoReturn:
+    """Skip the test for want of MNIST; under CI=true, fail it instead."""
+    if running_in_ci():
+        pytest.fail(
+            f"CI=true and MNIST is missing: {reason}; {HOW_TO_PROVIDE} "
+            "(CI must run the tests that need MNIST, not skip them)",
+            pytrace=False,
         )
-    return folder
+    pytest.skip(f"no MNIST: {reason}; {HOW_TO_PROVIDE}")
 
 
 @pytest.fixture(scope="session")
 def mnist_data_config() -> DictConfig:
     """The real dataset config `conf/data/mnist.yaml` (what `data=mnist` selects)."""
     return OmegaConf.load(CONF_DIR / "data" / "mnist.yaml")
+
+
+@pytest.fixture(scope="session")
+def mnist_mirror(mnist_data_config: DictConfig, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Folder with the four real MNIST IDX .gz files (read-only; copy before changing)."""
+    configured = os.environ.get(MIRROR_ENV, "")
+    if configured.startswith(("http://", "https://")):
+        # Fetched by the project's own download code, from that mirror only.
+        only_this_mirror = OmegaConf.merge(mnist_data_config, {"mirrors": []})
+        folder = tmp_path_factory.mktemp("mnist-mirror")
+        try:
+            download_from_config(only_this_mirror, folder)
+        except ConvscopeError as err:
+            no_mnist(f"{MIRROR_ENV}={configured} did not serve it ({err})")
+        return folder
+    if configured.startswith("file://"):
+        folder = Path(urllib.request.url2pathname(urllib.parse.urlsplit(configured).path))
+    else:
+        folder = Path(configured) if configured else SHARED_MNIST
+    names = [str(spec.name) for spec in mnist_data_config.files.values()]
+    absent = [name for name in names if not (folder / name).is_file()]
+    if absent:
+        where = f"{MIRROR_ENV}={configured}" if configured else f"{MIRROR_ENV} is unset and"
+        no_mnist(f"{where} {folder} lacks {', '.join(absent)}")
+    return folder
 
 
 @pytest.fixture(scope="session")

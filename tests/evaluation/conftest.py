@@ -1,33 +1,33 @@
-"""Tiny real models trained on real MNIST, with real MLflow runs, then evaluated by the CLI.
+"""Tiny real models from the real train stage, then evaluated by the real evaluate stage.
 
-Shared by the evaluate and compare stage tests. Training goes through Keras directly (one
-epoch on 512 images, seconds) instead of the train stage; what the train stage leaves
-behind is reproduced: `model.keras`, `history.csv`, `run.json` and an MLflow run holding
-the parameter counts and training times.
+Shared by the evaluate and compare stage tests. Each stage runs as DVC runs it: one
+`python -m convscope.<stage> model=<name>` process per model, here the two models' processes
+side by side, on one epoch of 512 real MNIST images. What the tests read is what the train
+stage left behind (`model.keras`, `history.csv`, `run.json` with a logged model) and the one
+MLflow run per model it created, which evaluate then logs into.
 """
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import keras
-import numpy as np
-import pandas as pd
+import mlflow
 import pytest
-from mlflow.entities import Metric
-from mlflow.tracking import MlflowClient
-from omegaconf import OmegaConf
+from hydra import compose, initialize_config_dir
+from omegaconf import DictConfig
 
 from convscope.cli import CONFIG_DIR
-from convscope.models.layers import parameter_summary
-from convscope.models.registry import build_model
+from convscope.models.config import register_configs
+from convscope.tracking.store import connect
+from convscope.training.config import register_train_config
 
 REPO = Path(__file__).resolve().parents[2]
 MODELS = ("dense", "lenet5")
+# One epoch on 512 images: seconds. The model is logged to MLflow as by default.
+TINY_TRAINING = ("train.subset=512", "train.epochs=1", "train.verbose=0")
 # Timing kept minimal: these tests check what is measured, not how fast the CPU is.
 QUICK_TIMING = (
     "evaluate.verbose=0",
@@ -66,6 +66,7 @@ class Workspace:
         return [
             f"paths.processed={self.processed}",
             f"paths.model_dir={self.root / 'models'}/${{model.name}}",
+            f"paths.checkpoints={self.root / 'checkpoints'}/${{model.name}}",
             f"paths.reports={self.reports}",
             f"tracking.uri={self.tracking_uri}",
             f"tracking.artifact_location={self.root / 'mlartifacts'}",
@@ -73,74 +74,60 @@ class Workspace:
             f"hydra.sweep.dir={self.root / 'multirun'}",
         ]
 
+    def config(self, *overrides: str) -> DictConfig:
+        """The config a stage composes on this workspace (Hydra's compose API, no process)."""
+        register_configs()
+        register_train_config()
+        stage_overrides = [o for o in self.overrides() if not o.startswith("hydra.")]
+        with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
+            return compose("config", [*stage_overrides, *overrides])
+
+    def command(self, stage: str, *arguments: str) -> list[str]:
+        """`python -m convscope.<stage> <arguments>` on this workspace."""
+        return [sys.executable, "-m", f"convscope.{stage}", *arguments, *self.overrides()]
+
     def run(self, stage: str, *arguments: str) -> subprocess.CompletedProcess[str]:
         """Run `python -m convscope.<stage>` on this workspace from the repository root."""
-        command = [sys.executable, "-m", f"convscope.{stage}", *arguments, *self.overrides()]
+        command = self.command(stage, *arguments)
         return subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
 
-
-def train_tiny(name: str, workspace: Workspace, experiment_id: str) -> None:
-    """One epoch on 512 real training images; write what the train stage writes."""
-    images = np.load(workspace.processed / "train_images.npy")[:512]
-    labels = np.load(workspace.processed / "train_labels.npy")[:512]
-    val_images = np.load(workspace.processed / "val_images.npy")[:256]
-    val_labels = np.load(workspace.processed / "val_labels.npy")[:256]
-    keras.utils.set_random_seed(0)
-    model_cfg = OmegaConf.load(CONFIG_DIR / "model" / f"{name}.yaml")
-    model_cfg.pop("defaults")
-    model = build_model(model_cfg, (28, 28, 1), 10)
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    fitted = model.fit(
-        images[..., np.newaxis].astype("float32"),
-        labels,
-        batch_size=64,
-        epochs=1,
-        validation_data=(val_images[..., np.newaxis].astype("float32"), val_labels),
-        verbose=0,
-    ).history
-    model_dir = workspace.model_dir(name)
-    model_dir.mkdir(parents=True)
-    model.save(model_dir / "model.keras")
-    train_seconds = {"dense": 1.25, "lenet5": 3.5}[name]
-    history = pd.DataFrame({key: values for key, values in fitted.items()})
-    history.insert(0, "epoch", [1])
-    history["epoch_seconds"] = train_seconds
-    history["images_per_second"] = 512 / train_seconds
-    history.to_csv(model_dir / "history.csv", index=False)
-
-    client = MlflowClient(workspace.tracking_uri)
-    run_id = client.create_run(experiment_id, run_name=name).info.run_id
-    training = parameter_summary(model) | {"train_seconds": train_seconds}
-    training["seconds_per_epoch"] = train_seconds
-    client.log_batch(run_id, [Metric(k, float(v), 0, 0) for k, v in training.items()])
-    client.set_terminated(run_id)
-    run = {
-        "run_id": run_id,
-        "experiment_id": experiment_id,
-        "tracking_uri": workspace.tracking_uri,
-        "model_uri": None,
-        "epochs": 1,
-        "best_val_accuracy": fitted["val_accuracy"][0],
-        "train_seconds": train_seconds,
-        "seconds_per_epoch": train_seconds,
-    }
-    (model_dir / "run.json").write_text(json.dumps(run))
+    def run_per_model(self, stage: str, *arguments: str) -> None:
+        """Run the stage once per model (as DVC's `<stage>@<model>` does), the processes side
+        by side; fail with a process's output unless all exit 0 (outputs: `<stage>-<model>.log`)."""
+        logs = {name: self.root / f"{stage}-{name}.log" for name in MODELS}
+        running = {}
+        try:
+            for name, log in logs.items():
+                with log.open("w") as output:
+                    command = self.command(stage, f"model={name}", *arguments)
+                    running[name] = subprocess.Popen(
+                        command, cwd=REPO, stdout=output, stderr=output
+                    )
+            for name, process in running.items():
+                process.wait(timeout=600)
+                assert process.returncode == 0, f"{stage} {name}:\n{logs[name].read_text()[-3000:]}"
+        finally:
+            for process in running.values():
+                if process.poll() is None:
+                    process.kill()
+                    process.wait()
 
 
 @pytest.fixture(scope="session")
 def evaluated(processed_mnist: Path, tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    """Tiny dense and LeNet-5 models, trained, then evaluated in one `evaluate -m` process.
+    """Dense and LeNet-5 trained by the train stage, then evaluated by the evaluate stage.
 
     Do not modify it; copy what a test needs to change. (Test modules cannot import this
     conftest under `--import-mode=importlib`; they use the Workspace through this fixture.)
     """
     workspace = Workspace(tmp_path_factory.mktemp("evaluated"), processed_mnist)
-    client = MlflowClient(workspace.tracking_uri)
-    experiment_id = client.create_experiment(
-        "mnist", artifact_location=(workspace.root / "mlartifacts").as_uri()
-    )
-    for name in MODELS:
-        train_tiny(name, workspace, experiment_id)
-    done = workspace.run("evaluate", "-m", f"model={','.join(MODELS)}", *QUICK_TIMING)
-    assert done.returncode == 0, done.stderr[-3000:]
+    # The two trainings run side by side: the trainer's own `connect` creates the SQLite store
+    # and the experiment first, so that they do not race to migrate a new database file.
+    previous_uri = mlflow.get_tracking_uri()
+    try:
+        connect(workspace.config().tracking)
+    finally:
+        mlflow.set_tracking_uri(previous_uri)
+    workspace.run_per_model("train", *TINY_TRAINING)
+    workspace.run_per_model("evaluate", *QUICK_TIMING)
     return workspace

@@ -37,6 +37,36 @@ def read_metrics(workspace, name: str) -> dict:
 
 
 @pytest.mark.slow
+def test_evaluate_reads_what_the_train_stage_wrote(evaluated) -> None:
+    client = MlflowClient(evaluated.tracking_uri)
+    experiment = client.get_experiment_by_name("mnist")
+    runs = client.search_runs([experiment.experiment_id])
+    # One run per model, each the train stage's, which evaluate logged into.
+    assert sorted(run.info.run_name for run in runs) == ["dense", "lenet5"]
+    for name in ("dense", "lenet5"):
+        model_dir = evaluated.model_dir(name)
+        record = json.loads((model_dir / "run.json").read_text())
+        history = pd.read_csv(model_dir / "history.csv")
+        metrics = read_metrics(evaluated, name)
+        run = client.get_run(record["run_id"])
+        assert (run.info.run_name, run.info.status) == (name, "FINISHED")
+        assert record["experiment_id"] == experiment.experiment_id
+        assert record["tracking_uri"] == evaluated.tracking_uri
+        assert history["epoch"].tolist() == [1] and record["epochs"] == 1
+        assert record["best_val_accuracy"] == history["val_accuracy"].max()
+        assert record["train_seconds"] == history["epoch_seconds"].sum() > 0
+        assert record["seconds_per_epoch"] == record["train_seconds"]
+        for key in ("train_seconds", "seconds_per_epoch"):
+            assert metrics[key] == run.data.metrics[key] == record[key]
+        assert run.data.metrics["best_val_accuracy"] == record["best_val_accuracy"]
+        assert metrics["mlflow_run_id"] == record["run_id"]
+        assert metrics["test_accuracy"] == run.data.metrics["test_accuracy"]
+        # The model the train stage logged to MLflow belongs to this run.
+        model_id = record["model_uri"].removeprefix("models:/")
+        assert client.get_logged_model(model_id).source_run_id == record["run_id"]
+
+
+@pytest.mark.slow
 def test_metrics_equal_an_independent_computation(evaluated) -> None:
     metrics = read_metrics(evaluated, "lenet5")
     model_file = evaluated.model_dir("lenet5") / "model.keras"
