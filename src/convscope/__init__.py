@@ -6,5 +6,9 @@ import os
 # leaves them off on CPUs it does not recognise; must be set before TensorFlow is imported.
 # Set TF_ENABLE_ONEDNN_OPTS=0 to compare.
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+# TensorFlow's C++ logging off below errors in every stage, unless the user chose a level;
+# convscope.console filters the notices this setting does not reach.
+TF_LOG_LEVEL_SET_BY_USER = "TF_CPP_MIN_LOG_LEVEL" in os.environ
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 __version__ = "0.1.0"

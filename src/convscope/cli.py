@@ -24,6 +24,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException
 
+from convscope.console import tensorflow_notices_filtered
 from convscope.errors import ConvscopeError
 from convscope.models.config import omegaconf_error_line
 from convscope.models.config import register_configs as register_model_configs
@@ -73,12 +74,13 @@ def stage(task: Callable[[DictConfig], Any]) -> Callable[[], Any]:
         # error: we set it and print one line. A user who set HYDRA_FULL_ERROR=1 gets the trace.
         wants_trace = os.environ.get("HYDRA_FULL_ERROR") == "1"
         os.environ["HYDRA_FULL_ERROR"] = "1"
-        try:
-            return app()
-        except (HydraException, OmegaConfBaseException) as err:
-            if wants_trace:
-                raise
-            _exit_with(config_error_line(err))
+        with tensorflow_notices_filtered():
+            try:
+                return app()
+            except (HydraException, OmegaConfBaseException) as err:
+                if wants_trace:
+                    raise
+                _exit_with(config_error_line(err))
 
     return main
 

@@ -9,6 +9,7 @@ from omegaconf import DictConfig
 
 from convscope.cli import stage
 from convscope.models.config import validate_model_config
+from convscope.tracking.system_metrics import system_metrics_interval
 from convscope.training.config import validate_train_config
 
 
@@ -17,6 +18,7 @@ def main(cfg: DictConfig) -> float:
     """Train one model and log it to MLflow."""
     validate_model_config(cfg.model)
     validate_train_config(cfg.train)
+    system_metrics_interval(cfg.tracking)
     # Imported here so that `--help` and config errors answer without loading TensorFlow.
     from convscope.training.trainer import train
 

@@ -75,6 +75,7 @@ def test_markdown_embeds_the_figures_and_names_the_most_accurate(compared) -> No
 @pytest.mark.slow
 def test_model_without_history_is_a_one_line_error(compared, tmp_path: Path) -> None:
     shutil.copytree(compared.reports / "metrics", tmp_path / "reports" / "metrics")
+    shutil.copytree(compared.reports / "evaluation", tmp_path / "reports" / "evaluation")
     shutil.copytree(compared.root / "models", tmp_path / "models")
     (tmp_path / "models" / "lenet5" / "history.csv").unlink()
     cfg = OmegaConf.create(

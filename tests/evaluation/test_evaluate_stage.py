@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import keras
@@ -33,6 +35,12 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def read_metrics(workspace, name: str) -> dict:
+    """A model's full record, `reports/evaluation/<model>/metrics.json`."""
+    return json.loads((workspace.reports / "evaluation" / name / "metrics.json").read_text())
+
+
+def read_dvc_metrics(workspace, name: str) -> dict:
+    """A model's DVC metrics file, `reports/metrics/<model>.json`."""
     return json.loads((workspace.reports / "metrics" / f"{name}.json").read_text())
 
 
@@ -104,6 +112,42 @@ def test_metrics_equal_an_independent_computation(evaluated) -> None:
     run = json.loads((evaluated.model_dir("lenet5") / "run.json").read_text())
     assert metrics["mlflow_run_id"] == run["run_id"]
     assert (metrics["train_seconds"], metrics["epochs"]) == (run["train_seconds"], 1)
+
+
+@pytest.mark.slow
+def test_the_dvc_metrics_file_holds_the_figures_that_compare_models(evaluated) -> None:
+    for name in ("dense", "lenet5"):
+        record = read_metrics(evaluated, name)
+        assert read_dvc_metrics(evaluated, name) == {
+            "test_accuracy": record["test_accuracy"],
+            "test_loss": record["test_loss"],
+            "params": record["total_params"],
+            "latency_ms": record["latency_ms_batch1"],
+            "images_per_s": record["throughput_images_per_s_batch64"],
+            "train_seconds": record["train_seconds"],
+        }
+
+
+@pytest.mark.slow
+def test_dvc_metrics_show_fits_120_columns(evaluated, tmp_path: Path) -> None:
+    # The default pipeline's three metrics files, from the real evaluate output; stacked_conv's
+    # is LeNet-5's under its name (what matters is the keys and number widths, not who won).
+    names = {"dense": "dense", "lenet5": "lenet5", "stacked_conv": "lenet5"}
+    (tmp_path / "reports" / "metrics").mkdir(parents=True)
+    for name, source in names.items():
+        shutil.copy(
+            evaluated.reports / "metrics" / f"{source}.json",
+            tmp_path / "reports" / "metrics" / f"{name}.json",
+        )
+    metrics = "".join(f"  - reports/metrics/{name}.json\n" for name in names)
+    (tmp_path / "dvc.yaml").write_text(f"metrics:\n{metrics}")
+    dvc = str(Path(sys.executable).with_name("dvc"))
+    subprocess.run([dvc, "init", "--no-scm", "-q"], cwd=tmp_path, check=True)
+    shown = subprocess.run(
+        [dvc, "metrics", "show"], cwd=tmp_path, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert len(shown) == 4, shown  # a header and one row per model
+    assert max(len(line.rstrip()) for line in shown) <= 120, "\n".join(shown)
 
 
 @pytest.mark.slow

@@ -215,11 +215,15 @@ def transfer_local(source: Path, dest: Path, name: str) -> None:
 
 
 def write_with_progress(chunks: Iterable[bytes], dest: Path, name: str, total: int | None) -> int:
-    """Write `chunks` to `dest` under a tqdm byte counter; return the number of bytes written."""
+    """Write `chunks` to `dest` (under a tqdm byte counter on a terminal); return the number
+    of bytes written."""
     written = 0
     with (
         dest.open("wb") as out,
-        tqdm(total=total, desc=name, unit="B", unit_scale=True, unit_divisor=1024) as bar,
+        # disable=None: a bar on a terminal only; in a log (dvc repro, CI) its redraws are noise.
+        tqdm(
+            total=total, desc=name, unit="B", unit_scale=True, unit_divisor=1024, disable=None
+        ) as bar,
     ):
         for chunk in chunks:
             out.write(chunk)
@@ -244,6 +248,20 @@ def short_reason(err: Exception) -> str:
     cause = err.args[0] if err.args and isinstance(err.args[0], Exception) else err
     reason = getattr(cause, "reason", None) or cause
     return f"{type(reason).__name__}: {reason}".replace("\n", " ")
+
+
+def source_uri(data: DictConfig, raw_dir: Path) -> str:
+    """Where the dataset's files are fetched from first: `$CONVSCOPE_MIRROR` or the first of
+    `data.mirrors`, as a URL (a folder becomes a file:// URL); `raw_dir` if there is no mirror.
+
+    The download does not record which mirror served each file (the raw folder holds the
+    files only); this is the first one it tries, the one that serves them unless it fails.
+    """
+    mirrors = ([os.environ[MIRROR_ENV]] if os.environ.get(MIRROR_ENV) else []) + list(
+        data.get("mirrors") or []
+    )
+    first = mirrors[0] if mirrors else str(raw_dir)
+    return first if "://" in first else Path(first).resolve().as_uri()
 
 
 def download_from_config(data: DictConfig, raw_dir: Path) -> list[Path]:

@@ -16,6 +16,7 @@ from omegaconf import DictConfig
 
 from convscope.atomic import write_json
 from convscope.data.arrays import save_meta, save_split
+from convscope.data.download import source_uri
 from convscope.data.figures import save_sample_grid
 from convscope.data.idx import read_labelled_images
 from convscope.errors import ConvscopeError
@@ -159,6 +160,12 @@ def preprocess_dataset(
         "pixel_mean": described["train"]["pixel_mean"],
         "pixel_std": described["train"]["pixel_std"],
         "validation": {"size": size, "seed": seed},
+        # Provenance for the MLflow dataset inputs (convscope.tracking.datasets): the content
+        # checksums the download verified, and where the files came from.
+        "source": {
+            "uri": source_uri(data, raw_dir),
+            "sha256": {key: str(data.files[key].sha256).lower() for key in RAW_FILE_KEYS},
+        },
     }
     with replacing_dir(processed_dir) as temp:
         for name, (images, labels) in splits.items():

@@ -4,7 +4,7 @@
 - `convscope.evaluation.inputs`: a trained model's files (`model.keras`, `run.json`),
   checked with one-line errors, without importing TensorFlow;
 - `convscope.evaluation.trained_model`: the Keras model loaded, its first-layer weights;
-- `convscope.evaluation.record`: the metrics file `reports/metrics/<model>.json`;
+- `convscope.evaluation.record`: a model's record and its DVC metrics file;
 - `convscope.evaluation.metrics`: accuracy, loss, confusion matrix, per-class scores (numpy);
 - `convscope.evaluation.misclassified`: the most confidently wrong predictions;
 - `convscope.evaluation.timing`: inference latency and throughput;

@@ -1,7 +1,8 @@
 """Every evaluated model's results, gathered for the compare stage.
 
 The models are those with a metrics file in `<paths.reports>/metrics/`; each must also have
-its training history and model file in its `paths.model_dir`.
+its full record in `<paths.reports>/evaluation/<model>/metrics.json`, and its training
+history and model file in its `paths.model_dir`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from omegaconf import DictConfig
 
 from convscope.errors import ConvscopeError
 from convscope.evaluation.inputs import MODEL_FILE
-from convscope.evaluation.record import read_metrics
+from convscope.evaluation.record import RECORD_FILE, read_metrics
 from convscope.evaluation.trained_model import first_layer_weights, load_trained_model
 from convscope.report.charts import HISTORY_COLUMNS
 
@@ -34,7 +35,8 @@ class ModelResults:
 
 def collect_results(cfg: DictConfig) -> list[ModelResults]:
     """Results of every model with a metrics file, in file-name order."""
-    metrics_dir = Path(cfg.paths.reports) / "metrics"
+    reports = Path(cfg.paths.reports)
+    metrics_dir = reports / "metrics"
     files = sorted(metrics_dir.glob("*.json"))
     if not files:
         raise ConvscopeError(
@@ -46,7 +48,7 @@ def collect_results(cfg: DictConfig) -> list[ModelResults]:
         results.append(
             ModelResults(
                 name=path.stem,
-                metrics=read_metrics(path),
+                metrics=read_metrics(reports / "evaluation" / path.stem / RECORD_FILE),
                 history=read_history(model_dir / "history.csv"),
                 first_layer=first_layer_weights(load_trained_model(model_dir / MODEL_FILE)),
             )

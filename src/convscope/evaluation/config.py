@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from omegaconf import DictConfig
 
+from convscope.console import check_verbose
 from convscope.errors import ConvscopeError
 
 
@@ -28,7 +29,7 @@ class EvaluateConfig:
 
     batch_size: int
     misclassified: int
-    verbose: int
+    verbose: str | int  # auto | 0 | 1 | 2 (convscope.console)
     timing: TimingConfig
 
 
@@ -67,10 +68,11 @@ def evaluate_config(cfg: DictConfig) -> EvaluateConfig:
     timing = cfg.get("timing")
     if not isinstance(timing, DictConfig):
         raise ConvscopeError(f"evaluate.timing: expected a mapping, got {timing!r}")
+    check_verbose("evaluate.verbose", cfg.get("verbose"))
     return EvaluateConfig(
         batch_size=_integer(cfg, "evaluate.batch_size", minimum=1),
         misclassified=_integer(cfg, "evaluate.misclassified", minimum=0),
-        verbose=_integer(cfg, "evaluate.verbose", minimum=0),
+        verbose=cfg.verbose,
         timing=TimingConfig(
             warmup=_integer(timing, "evaluate.timing.warmup", minimum=0),
             repeats=_integer(timing, "evaluate.timing.repeats", minimum=1),

@@ -18,6 +18,7 @@ from mlflow.tracking import MlflowClient
 from omegaconf import DictConfig
 
 from convscope.atomic import atomic_path, write_json, write_text
+from convscope.console import keras_verbose
 from convscope.data.arrays import load_meta, load_split
 from convscope.errors import ConvscopeError
 from convscope.evaluation.config import EvaluateConfig, evaluate_config
@@ -29,12 +30,19 @@ from convscope.evaluation.metrics import (
     per_class_table,
 )
 from convscope.evaluation.misclassified import most_confident_mistakes
-from convscope.evaluation.record import EVALUATION_KEYS, THROUGHPUT_PREFIX, throughput_key
+from convscope.evaluation.record import (
+    EVALUATION_KEYS,
+    RECORD_FILE,
+    THROUGHPUT_PREFIX,
+    summary,
+    throughput_key,
+)
 from convscope.evaluation.timing import compiled_forward, latency_ms, throughput
 from convscope.evaluation.trained_model import load_trained_model
 from convscope.models.layers import layer_table, parameter_summary
 from convscope.report import save_figure
 from convscope.report.charts import confusion_matrix_figure, misclassified_grid
+from convscope.tracking import datasets
 from convscope.tracking.store import connect
 from convscope.training.trainer import as_model_input
 
@@ -47,8 +55,8 @@ class EvaluationPaths:
 
     model_file: Path
     run_file: Path
-    metrics_file: Path  # reports/metrics/<model>.json (DVC metrics)
-    report_dir: Path  # reports/evaluation/<model>/ (tables and pictures)
+    metrics_file: Path  # reports/metrics/<model>.json (DVC metrics: the figures that compare)
+    report_dir: Path  # reports/evaluation/<model>/ (tables, pictures, the full record)
     confusion_pairs: Path  # reports/plots/<model>/confusion.csv (DVC confusion plot)
 
     @classmethod
@@ -87,13 +95,15 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     record = load_run_record(paths.run_file)
     processed = Path(cfg.paths.processed)
     images, labels = load_split(processed, "test")
+    test_input = datasets.split_input(datasets.read_source(processed), "test", images, labels)
     class_names = [str(c) for c in load_meta(processed)["class_names"]]
     inputs = as_model_input(images)
     check_fits_data(model, paths.model_file, inputs.shape[1:], len(class_names))
     client = training_run_client(cfg.tracking, record, paths.run_file)
 
     log.info("Predicting the %d test images with %s", len(inputs), name)
-    probabilities = model.predict(inputs, batch_size=settings.batch_size, verbose=settings.verbose)
+    verbose = keras_verbose(settings.verbose)
+    probabilities = model.predict(inputs, batch_size=settings.batch_size, verbose=verbose)
     predictions = Predictions(np.asarray(probabilities), labels)
     counts = confusion_matrix(labels, predictions.predicted, len(class_names))
     per_class = per_class_table(counts, class_names)
@@ -109,8 +119,10 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     )
 
     write_reports(paths, model, images, predictions, counts, per_class, settings, name)
+    write_json(paths.report_dir / RECORD_FILE, metrics)
     log_to_run(client, record, metrics, paths.report_dir)
-    write_json(paths.metrics_file, metrics)  # last: its presence means the rest is there
+    datasets.log_inputs_to_run(client, record.run_id, [test_input])
+    write_json(paths.metrics_file, summary(metrics))  # last: its presence means the rest is there
     log.info(
         "%s: test accuracy %.4f, loss %.4f", name, metrics["test_accuracy"], metrics["test_loss"]
     )
@@ -162,7 +174,7 @@ def model_figures(
     """Parameter counts, MACs per image, latency, throughput and file size of `model`."""
     summary = parameter_summary(model)
     forward = compiled_forward(model)
-    progress = settings.verbose > 0
+    progress = keras_verbose(settings.verbose) == 1  # tqdm bars only where Keras draws its bar
     timing = settings.timing
     return {
         "total_params": summary["total_params"],
@@ -216,7 +228,8 @@ def write_reports(
 def log_to_run(
     client: MlflowClient, record: RunRecord, metrics: dict[str, Any], report_dir: Path
 ) -> None:
-    """Add the evaluation's numbers and report files to the model's MLflow training run.
+    """Add the evaluation's numbers and report files (with the record, `metrics.json`) to
+    the model's MLflow training run.
 
     Through the client rather than `mlflow.start_run(run_id=...)`, which would reopen the
     finished run: its end time (so its duration) would move to now, and a failure here would
@@ -232,7 +245,6 @@ def log_to_run(
         ],
     )
     client.log_artifacts(record.run_id, str(report_dir), "evaluation")
-    client.log_dict(record.run_id, metrics, "evaluation/metrics.json")
 
 
 def _write_csv(path: Path, frame: pd.DataFrame) -> None:

@@ -5,6 +5,8 @@ All functions log into the active MLflow run.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -99,12 +101,15 @@ def log_keras_model(model: keras.Model, example: np.ndarray) -> str:
     the model folder and fails.
     """
     signature = infer_signature(example, np.asarray(model.predict(example, verbose=0)))
-    info = mlflow.tensorflow.log_model(
-        model,
-        name="model",
-        signature=signature,
-        input_example=example,
-        # Pinning the requirements skips MLflow's slow import-capturing subprocess.
-        pip_requirements=[f"keras=={keras.__version__}", f"tensorflow=={tf.__version__}"],
-    )
+    # MLflow checks the input example by predicting it through the logged model, with Keras'
+    # default progress bar; that bar says nothing here and is redraw noise in a stage log.
+    with contextlib.redirect_stdout(io.StringIO()):
+        info = mlflow.tensorflow.log_model(
+            model,
+            name="model",
+            signature=signature,
+            input_example=example,
+            # Pinning the requirements skips MLflow's slow import-capturing subprocess.
+            pip_requirements=[f"keras=={keras.__version__}", f"tensorflow=={tf.__version__}"],
+        )
     return info.model_uri

@@ -12,6 +12,10 @@ from omegaconf import DictConfig
 from convscope.errors import ConvscopeError
 
 LOCAL_SCHEMES = ("sqlite:", "file:", "postgresql", "mysql", "mssql")
+# MLflow 3's UI opens an experiment on the view its kind names; without this tag it shows the
+# GenAI overview (traces) instead of the training runs. Names from mlflow/server/js (3.17).
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+MODEL_TRAINING_KIND = "custom_model_development"
 
 
 def is_local_store(uri: str) -> bool:
@@ -22,6 +26,8 @@ def is_local_store(uri: str) -> bool:
 def connect(tracking: DictConfig) -> str:
     """Point MLflow at `tracking.uri`, create the experiment if needed, return its id.
 
+    The experiment is marked as model training (`mlflow.experimentKind`), also when it
+    exists without the tag; a kind set otherwise (e.g. by a user in the UI) is kept.
     On a local store the experiment's artifacts go to `tracking.artifact_location`; on a
     tracking server the server decides where artifacts live.
     """
@@ -37,7 +43,11 @@ def connect(tracking: DictConfig) -> str:
             if is_local_store(uri):
                 location = Path(tracking.artifact_location).resolve().as_uri()
             try:
-                return client.create_experiment(name, artifact_location=location)
+                return client.create_experiment(
+                    name,
+                    artifact_location=location,
+                    tags={EXPERIMENT_KIND_TAG: MODEL_TRAINING_KIND},
+                )
             except MlflowException:
                 # Another process created it between our lookup and our create.
                 experiment = client.get_experiment_by_name(name)
@@ -47,6 +57,10 @@ def connect(tracking: DictConfig) -> str:
             raise ConvscopeError(
                 f"tracking.experiment: experiment {name!r} is deleted in {uri}; "
                 "restore it (mlflow experiments restore) or choose another name"
+            )
+        if EXPERIMENT_KIND_TAG not in experiment.tags:
+            client.set_experiment_tag(
+                experiment.experiment_id, EXPERIMENT_KIND_TAG, MODEL_TRAINING_KIND
             )
         return experiment.experiment_id
     except (MlflowException, OSError, ImportError) as err:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
 
+from convscope.console import check_verbose
 from convscope.errors import ConvscopeError
 
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
@@ -48,7 +50,7 @@ class TrainConfig:
     seed: int = 42
     deterministic: bool = False
     subset: int | None = None
-    verbose: int = 1
+    verbose: Any = "auto"  # auto | 0 | 1 | 2, see convscope.console (OmegaConf has no unions)
     threads: ThreadsConfig = field(default_factory=ThreadsConfig)
 
     def __post_init__(self) -> None:
@@ -78,6 +80,7 @@ class TrainConfig:
             ("threads.intra_op", th.intra_op, th.intra_op >= 0, "an integer >= 0"),
             ("threads.inter_op", th.inter_op, th.inter_op >= 0, "an integer >= 0"),
         ]
+        check_verbose("train.verbose", self.verbose)
         for key, value, ok, expected in checks:
             if not ok:
                 raise ConvscopeError(f"train.{key}: expected {expected}, got {value!r}")

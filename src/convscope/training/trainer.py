@@ -14,13 +14,15 @@ import tensorflow as tf
 from omegaconf import DictConfig
 
 from convscope.atomic import atomic_path, write_json
+from convscope.console import keras_verbose
 from convscope.data.arrays import load_split
 from convscope.models.config import validate_model_config
 from convscope.models.registry import build_model
-from convscope.tracking import artifacts
+from convscope.tracking import artifacts, datasets
 from convscope.tracking.context import run_tags
 from convscope.tracking.failure import failure_tagged
 from convscope.tracking.store import connect
+from convscope.tracking.system_metrics import system_metrics_interval
 from convscope.training.callbacks import (
     EpochTimer,
     HistoryWriter,
@@ -97,10 +99,15 @@ def train(cfg: DictConfig) -> TrainResult:
     configure_tensorflow(train_cfg)
 
     processed = Path(cfg.paths.processed)
+    meta = datasets.read_source(processed)
     x_train, y_train = load_split(processed, "train")
     if train_cfg.subset is not None:
         x_train, y_train = x_train[: train_cfg.subset], y_train[: train_cfg.subset]
     x_val, y_val = load_split(processed, "val")
+    inputs = [
+        datasets.split_input(meta, "train", x_train, y_train, train_cfg.subset),
+        datasets.split_input(meta, "val", x_val, y_val),
+    ]
     x_test, _ = load_split(processed, "test")
     x_train, x_val = as_model_input(x_train), as_model_input(x_val)
     feature_image = as_model_input(x_test[[cfg.tracking.feature_map_image]])
@@ -111,12 +118,16 @@ def train(cfg: DictConfig) -> TrainResult:
     state.align_history()
     resumed_at = state.completed_epochs()
     experiment_id = connect(cfg.tracking)
+    sampling_interval = system_metrics_interval(cfg.tracking)
+    if sampling_interval is not None:
+        mlflow.set_system_metrics_sampling_interval(sampling_interval)
     with (
         mlflow.start_run(
             run_id=state.run_id,
             experiment_id=experiment_id,
             run_name=None if state.run_id else str(cfg.model.name),
             tags=None if state.run_id else run_tags(str(cfg.model.name), str(cfg.data.name)),
+            log_system_metrics=sampling_interval is not None,
         ) as run,
         failure_tagged(),
     ):
@@ -127,6 +138,7 @@ def train(cfg: DictConfig) -> TrainResult:
         else:
             artifacts.log_config(cfg)
             artifacts.log_parameter_counts(model)
+            datasets.log_inputs(inputs)
         state.save_run_id(run.info.run_id)
 
         callbacks: list[keras.callbacks.Callback] = [
@@ -145,7 +157,7 @@ def train(cfg: DictConfig) -> TrainResult:
             epochs=train_cfg.epochs,
             validation_data=(x_val, y_val),
             callbacks=callbacks,
-            verbose=train_cfg.verbose,
+            verbose=keras_verbose(train_cfg.verbose),
         )
 
         history = pd.read_csv(state.history_path)

@@ -1,0 +1,64 @@
+"""The experiment is a model-training experiment (`mlflow.experimentKind`), so that MLflow 3's
+UI opens it on its training runs: when the stages create it, and when it already exists."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mlflow
+import pytest
+from mlflow.tracking import MlflowClient
+from omegaconf import OmegaConf
+
+from convscope.tracking.store import EXPERIMENT_KIND_TAG, MODEL_TRAINING_KIND, connect
+
+
+@pytest.fixture
+def tracking(tmp_path: Path):
+    """A tracking config on a fresh SQLite store; MLflow's global URI restored afterwards."""
+    previous = mlflow.get_tracking_uri()
+    yield OmegaConf.create(
+        {
+            "uri": f"sqlite:///{tmp_path / 'mlflow.db'}",
+            "artifact_location": str(tmp_path / "mlartifacts"),
+            "experiment": "mnist",
+        }
+    )
+    mlflow.set_tracking_uri(previous)
+
+
+def kind(tracking, experiment_id: str) -> str | None:
+    return MlflowClient(tracking.uri).get_experiment(experiment_id).tags.get(EXPERIMENT_KIND_TAG)
+
+
+def test_the_tag_is_what_the_mlflow_ui_reads() -> None:
+    # The UI's names, checked in mlflow/server/js (MLflow 3.17): a change would silently undo
+    # the fix, so pin them.
+    assert (EXPERIMENT_KIND_TAG, MODEL_TRAINING_KIND) == (
+        "mlflow.experimentKind",
+        "custom_model_development",
+    )
+
+
+def test_a_new_experiment_is_created_as_model_training(tracking) -> None:
+    experiment_id = connect(tracking)
+    assert kind(tracking, experiment_id) == "custom_model_development"
+    assert MlflowClient(tracking.uri).get_experiment(experiment_id).name == "mnist"
+
+
+def test_an_existing_untagged_experiment_gets_the_tag(tracking) -> None:
+    client = MlflowClient(tracking.uri)
+    old_id = client.create_experiment("mnist")  # as made before this change: no kind
+    run_id = client.create_run(old_id).info.run_id
+    assert kind(tracking, old_id) is None
+
+    assert connect(tracking) == old_id
+    assert kind(tracking, old_id) == "custom_model_development"
+    assert client.get_run(run_id).info.experiment_id == old_id  # same experiment, runs kept
+
+
+def test_a_kind_chosen_otherwise_is_kept(tracking) -> None:
+    client = MlflowClient(tracking.uri)
+    chosen = client.create_experiment("mnist", tags={EXPERIMENT_KIND_TAG: "genai_development"})
+    assert connect(tracking) == chosen
+    assert kind(tracking, chosen) == "genai_development"
