@@ -95,6 +95,8 @@ def train(cfg: DictConfig) -> TrainResult:
     validate_model_config(cfg.model)
     train_cfg = validate_train_config(cfg.train)
     configure_tensorflow(train_cfg)
+    # First: an unusable store (a tracking server that is down) fails before any work.
+    experiment_id = connect(cfg.tracking)
 
     processed = Path(cfg.paths.processed)
     x_train, y_train = load_split(processed, "train")
@@ -110,7 +112,6 @@ def train(cfg: DictConfig) -> TrainResult:
     state = ResumeState(Path(cfg.paths.checkpoints), fingerprint(cfg))
     state.align_history()
     resumed_at = state.completed_epochs()
-    experiment_id = connect(cfg.tracking)
     with (
         mlflow.start_run(
             run_id=state.run_id,
