@@ -216,7 +216,7 @@ def tracking_server(
         MLFLOW_BACKEND_STORE_URI=postgres.url,
         MLFLOW_ARTIFACTS_DESTINATION=str(artifacts),
         MLFLOW_PORT=str(port),
-        MLFLOW_WORKERS="1",  # one process: lean on a 2-core machine; it serves requests concurrently
+        MLFLOW_WORKERS="1",  # one process, lean on 2 cores; it serves requests concurrently
     )
     environment.pop("MLFLOW_HOST", None)  # the script's default: 127.0.0.1
     with log.open("w") as output:
