@@ -35,8 +35,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from mlflow.tracking import MlflowClient
+from omegaconf import OmegaConf
 
+from convscope.errors import ConvscopeError
 from convscope.sweeps.job import PARENT_RUN_TAG, SWEEP_ID_TAG
+from convscope.tracking.store import connect
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "scripts" / "tracking-server"
@@ -389,3 +392,13 @@ def test_train_fails_at_once_with_one_line_when_the_server_is_down(
     assert "Traceback" not in done.stderr
     # Nothing half-written where DVC expects the stage's outputs.
     assert not (tmp_path / "models").exists()
+
+
+def test_connect_stops_at_once_naming_a_server_that_does_not_answer() -> None:
+    dead = f"http://127.0.0.1:{free_loopback_port()}"
+    tracking = OmegaConf.create({"uri": dead, "experiment": "mnist", "artifact_location": "."})
+    with pytest.raises(ConvscopeError) as caught:
+        connect(tracking)
+    assert str(caught.value).startswith(
+        f"tracking.uri: cannot reach the MLflow tracking server at {dead} ("
+    )
