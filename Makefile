@@ -1,6 +1,7 @@
 # The two commands the README leads with:
 #   make repro   set up .venv if needed, then run the whole DVC pipeline
 #   make test    set up .venv if needed, then run the test suite
+#   make tracking-server   the team's MLflow tracking server (README, "Scaling out")
 # Set-up is incremental: .venv is (re)built only when pyproject.toml or constraints.txt change.
 
 PYTHON ?= python3.11
@@ -8,7 +9,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.convscope-installed
 
-.PHONY: setup repro test lint format lock clean-venv
+.PHONY: setup repro test lint format lock clean-venv tracking-server
 
 setup: $(STAMP)
 
@@ -18,12 +19,18 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt uv
-	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -c constraints.txt -e '.[dev,slurm]'
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -c constraints.txt -e '.[dev,server,slurm]'
 	touch $(STAMP)
 
 # DVC runs the stage commands (`python -m convscope.<stage>`) with the PATH it is given.
 repro: $(STAMP)
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/dvc repro
+
+# The team's MLflow tracking server on PostgreSQL (README, "Scaling out"); settings from the
+# environment: MLFLOW_BACKEND_STORE_URI (required), MLFLOW_ARTIFACTS_DESTINATION, MLFLOW_HOST,
+# MLFLOW_PORT (see the script).
+tracking-server: $(STAMP)
+	PATH="$(abspath $(BIN)):$$PATH" scripts/tracking-server
 
 test: $(STAMP)
 	$(BIN)/ruff check .

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import mlflow
+import requests
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 from omegaconf import DictConfig
@@ -16,11 +19,41 @@ LOCAL_SCHEMES = ("sqlite:", "file:", "postgresql", "mysql", "mssql")
 # GenAI overview (traces) instead of the training runs. Names from mlflow/server/js (3.17).
 EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
 MODEL_TRAINING_KIND = "custom_model_development"
+SERVER_SCHEMES = ("http", "https")
+PROBE_TIMEOUT_SECONDS = 10
 
 
 def is_local_store(uri: str) -> bool:
     """True when the URI is a database or folder this process writes to directly (no server)."""
     return uri.startswith(LOCAL_SCHEMES) or "://" not in uri
+
+
+def check_server_reachable(uri: str) -> None:
+    """Raise a one-line ConvscopeError at once when the tracking server at `uri` does not answer.
+
+    Written by hand because MLflow's client retries a refused or unanswered connection with
+    exponential backoff (MLFLOW_HTTP_REQUEST_MAX_RETRIES, 7 by default: minutes) before it
+    gives up, and a stage started against a server that is down should stop in seconds. One
+    request without retries; any HTTP answer, even an error status, means the server is up.
+    MLflow's retries stay in force for the run itself (a server restarting mid-training).
+    """
+    if urlsplit(uri).scheme not in SERVER_SCHEMES:
+        return
+    try:
+        requests.get(f"{uri.rstrip('/')}/health", timeout=PROBE_TIMEOUT_SECONDS)
+    except requests.exceptions.SSLError:
+        return  # it answered; TLS settings (MLFLOW_TRACKING_INSECURE_TLS, ...) are MLflow's
+    except requests.exceptions.Timeout:
+        reason = f"no answer within {PROBE_TIMEOUT_SECONDS} s"
+    except requests.exceptions.RequestException as err:
+        errno_text = re.search(r"\[Errno -?\d+\] ([^'\")]+)", str(err))
+        reason = errno_text.group(1) if errno_text else type(err).__name__
+    else:
+        return
+    raise ConvscopeError(
+        f"tracking.uri: cannot reach the MLflow tracking server at {uri} ({reason}); "
+        "start it (scripts/tracking-server) or set MLFLOW_TRACKING_URI to one that runs"
+    )
 
 
 def connect(tracking: DictConfig) -> str:
@@ -29,9 +62,11 @@ def connect(tracking: DictConfig) -> str:
     The experiment is marked as model training (`mlflow.experimentKind`), also when it
     exists without the tag; a kind set otherwise (e.g. by a user in the UI) is kept.
     On a local store the experiment's artifacts go to `tracking.artifact_location`; on a
-    tracking server the server decides where artifacts live.
+    tracking server the server decides where artifacts live. A server that does not answer
+    fails at once (`check_server_reachable`).
     """
     uri = str(tracking.uri)
+    check_server_reachable(uri)
     mlflow.set_tracking_uri(uri)
     name = str(tracking.experiment)
     try:

@@ -97,6 +97,8 @@ def train(cfg: DictConfig) -> TrainResult:
     validate_model_config(cfg.model)
     train_cfg = validate_train_config(cfg.train)
     configure_tensorflow(train_cfg)
+    # First: an unusable store (a tracking server that is down) fails before any work.
+    experiment_id = connect(cfg.tracking)
 
     processed = Path(cfg.paths.processed)
     meta = datasets.read_source(processed)
@@ -117,7 +119,6 @@ def train(cfg: DictConfig) -> TrainResult:
     state = ResumeState(Path(cfg.paths.checkpoints), fingerprint(cfg))
     state.align_history()
     resumed_at = state.completed_epochs()
-    experiment_id = connect(cfg.tracking)
     sampling_interval = system_metrics_interval(cfg.tracking)
     if sampling_interval is not None:
         mlflow.set_system_metrics_sampling_interval(sampling_interval)
