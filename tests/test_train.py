@@ -142,9 +142,11 @@ def deterministic_runs(
 @pytest.fixture
 def tracking_uri() -> Iterator[Callable[[str], None]]:
     """`tracking_uri(uri)` makes `uri` MLflow's current store until the test ends."""
-    previous = mlflow.get_tracking_uri()
+    previous, exported = mlflow.get_tracking_uri(), os.environ.get("MLFLOW_TRACKING_URI")
     yield mlflow.set_tracking_uri
     mlflow.set_tracking_uri(previous)
+    if exported is None:  # set_tracking_uri exports it; stage processes would inherit it
+        os.environ.pop("MLFLOW_TRACKING_URI")
 
 
 def only_run(folder: Path) -> tuple[MlflowClient, mlflow.entities.Run]:
@@ -254,11 +256,11 @@ def test_training_killed_under_dvc_repro_resumes_the_same_run_under_dvc_repro(
 ) -> None:
     project = dvc_project(tmp_path, processed_mnist)
     # DVC runs `python -m convscope.train ...` with the PATH it is given.
-    env = {
-        **os.environ,
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-        "DVC_NO_ANALYTICS": "1",
-    }
+    # Not MLFLOW_TRACKING_URI: the stage must log to the project's own default store
+    # (mlflow.set_tracking_uri in an earlier in-process test exports that variable).
+    env = {key: value for key, value in os.environ.items() if key != "MLFLOW_TRACKING_URI"}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    env["DVC_NO_ANALYTICS"] = "1"
     repro = [sys.executable, "-m", "dvc", "repro", "--single-item", "train@lenet5"]
     backup = project / "checkpoints" / "mnist" / "lenet5" / "backup" / "training_metadata.json"
 

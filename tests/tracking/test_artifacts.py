@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,11 +24,13 @@ from convscope.tracking.artifacts import (
     log_parameter_counts,
 )
 
+URI_VARIABLE = "MLFLOW_TRACKING_URI"
+
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowClient]:
     """A real SQLite store with a local artifact folder, current while this module runs."""
-    previous = mlflow.get_tracking_uri()
+    previous, exported = mlflow.get_tracking_uri(), os.environ.get(URI_VARIABLE)
     folder = tmp_path_factory.mktemp("store")
     uri = f"sqlite:///{folder / 'mlflow.db'}"
     mlflow.set_tracking_uri(uri)
@@ -36,6 +39,8 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowClient]:
     mlflow.set_experiment(experiment_id=experiment)
     yield client
     mlflow.set_tracking_uri(previous)
+    if exported is None:  # set_tracking_uri exports it; subprocesses would inherit it
+        os.environ.pop(URI_VARIABLE)
 
 
 @pytest.fixture(scope="module")
