@@ -19,6 +19,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import NoReturn
 
+import mlflow
 import pytest
 from omegaconf import DictConfig, OmegaConf
 
@@ -179,3 +180,17 @@ def loopback_server() -> Iterator[Callable[..., LoopbackServer]]:
     for httpd in running:
         httpd.shutdown()
         httpd.server_close()
+
+
+@pytest.fixture(autouse=True)
+def restore_mlflow_tracking_uri() -> Iterator[None]:
+    """Undo what a test's in-process training did to MLflow's store: `mlflow.set_tracking_uri`
+    (called by the trainer) also exports MLFLOW_TRACKING_URI, which later tests and the stage
+    processes they start would inherit."""
+    previous, exported = mlflow.get_tracking_uri(), os.environ.get("MLFLOW_TRACKING_URI")
+    yield
+    mlflow.set_tracking_uri(previous)
+    if exported is None:
+        os.environ.pop("MLFLOW_TRACKING_URI", None)
+    else:
+        os.environ["MLFLOW_TRACKING_URI"] = exported
