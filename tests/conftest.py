@@ -29,6 +29,7 @@ from convscope.errors import ConvscopeError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CONF_DIR = REPO_ROOT / "conf"
+FASHION_MNIST_FOLDER = Path("/usr/share/datasets/fashion-mnist")
 SHARED_MNIST = REPO_ROOT.parent / "shared" / "datasets" / "mnist"
 HOW_TO_PROVIDE = (
     f"set {MIRROR_ENV} to a folder or http(s):// URL with the four MNIST IDX .gz files, "
@@ -50,6 +51,20 @@ def no_mnist(reason: str) -> NoReturn:
             pytrace=False,
         )
     pytest.skip(f"no MNIST: {reason}; {HOW_TO_PROVIDE}")
+
+
+@pytest.fixture(scope="session")
+def fashion_mnist_mirror() -> Path:
+    """Debian's Fashion-MNIST folder; missing, it fails the test under CI=true, else skips it."""
+    if not FASHION_MNIST_FOLDER.is_dir():
+        reason = (
+            f"no Fashion-MNIST in {FASHION_MNIST_FOLDER}: "
+            "`apt-get install dataset-fashion-mnist` (Debian) provides it"
+        )
+        if running_in_ci():
+            pytest.fail(f"CI=true and {reason}", pytrace=False)
+        pytest.skip(reason)
+    return FASHION_MNIST_FOLDER
 
 
 @pytest.fixture(scope="session")

@@ -11,19 +11,15 @@ from omegaconf import OmegaConf
 from convscope.data.download import MIRROR_ENV, download_from_config
 from convscope.data.idx import read_labelled_images
 
-DEBIAN_FOLDER = Path("/usr/share/datasets/fashion-mnist")
 CONFIG = Path(__file__).resolve().parents[2] / "conf" / "data" / "fashion_mnist.yaml"
 
 
-@pytest.mark.skipif(
-    not DEBIAN_FOLDER.is_dir(), reason="needs `apt-get install dataset-fashion-mnist`"
-)
 def test_config_checksums_match_the_debian_files(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    fashion_mnist_mirror: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     data = OmegaConf.load(CONFIG)
     data.mirrors = []
-    monkeypatch.setenv(MIRROR_ENV, str(DEBIAN_FOLDER))
+    monkeypatch.setenv(MIRROR_ENV, str(fashion_mnist_mirror))
     download_from_config(data, tmp_path)
     images, labels = read_labelled_images(
         tmp_path / data.files.test_images.name,

@@ -25,7 +25,6 @@ from convscope.data.download import MIRROR_ENV
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-FASHION_MNIST_FOLDER = Path("/usr/share/datasets/fashion-mnist")
 # Only against a hung command: a whole tiny pipeline takes minutes on an idle 2-core machine,
 # but 15 minutes were not enough with five test suites sharing it (load average 20).
 HANG_GUARD_SECONDS = 3600
@@ -135,17 +134,3 @@ def dvc_project(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, Path
         return DvcProject(root, stage_environment(mirror) | {"PYTHONPATH": str(root / "src")})
 
     return make
-
-
-@pytest.fixture(scope="session")
-def fashion_mnist_mirror() -> Path:
-    """Debian's Fashion-MNIST folder; missing, it fails the test under CI=true, else skips it."""
-    if not FASHION_MNIST_FOLDER.is_dir():
-        reason = (
-            f"no Fashion-MNIST in {FASHION_MNIST_FOLDER}: "
-            "`apt-get install dataset-fashion-mnist` (Debian) provides it"
-        )
-        if os.environ.get("CI", "").lower() in ("true", "1"):
-            pytest.fail(reason, pytrace=False)
-        pytest.skip(reason)
-    return FASHION_MNIST_FOLDER
