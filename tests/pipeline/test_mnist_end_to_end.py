@@ -110,7 +110,9 @@ def test_mlflow_holds_one_finished_run_per_model_with_its_evaluation(pipeline: t
         assert run.info.status == "FINISHED"
         assert run.data.tags["dataset"] == "mnist"
         assert run.info.run_name == model
-        metrics = json.loads((project.root / "reports" / "metrics" / f"{model}.json").read_text())
+        metrics = json.loads(
+            (project.root / "reports" / "evaluation" / model / "metrics.json").read_text()
+        )
         record = json.loads((project.root / "models" / model / "run.json").read_text())
         assert metrics["mlflow_run_id"] == record["run_id"] == run.info.run_id
         for key in (*EVALUATION_KEYS, throughput_key(256)):
