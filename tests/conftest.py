@@ -24,7 +24,6 @@ import pytest
 from omegaconf import DictConfig, OmegaConf
 
 from convscope.data.download import MIRROR_ENV, download_from_config
-from convscope.data.preprocess import preprocess_dataset
 from convscope.errors import ConvscopeError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -107,6 +106,10 @@ def processed_mnist(
     Made by the real download and preprocess code from `mnist_mirror`; the reports it writes
     (summary.json, samples.png) are in `<this folder>/../reports`. Do not modify it.
     """
+    # Imported here, not at the top: it loads matplotlib (seconds), which the pytest
+    # subprocesses of tests/test_mnist_fixture.py, loading this conftest, do not need.
+    from convscope.data.preprocess import preprocess_dataset
+
     root = tmp_path_factory.mktemp("mnist")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(MIRROR_ENV, str(mnist_mirror))
