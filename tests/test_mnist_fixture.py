@@ -50,7 +50,7 @@ def run_pytest(folder: Path, mirror: str, ci: str | None) -> subprocess.Complete
         env=env,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=900,
     )
 
 

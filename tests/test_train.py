@@ -70,7 +70,7 @@ def test_bad_config_exits_1_with_one_error_line_naming_the_key(
 ) -> None:
     # The config is checked before any data is read: no dataset is needed.
     command = train_command(tmp_path, tmp_path / "no-data", "model=stacked_conv", override)
-    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=900)
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stderr
     [line] = done.stderr.strip().splitlines()
@@ -85,7 +85,7 @@ def test_help_lists_the_config_groups_and_the_composed_config() -> None:
         cwd=REPO,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=900,
     )
     assert done.returncode == 0, done.stderr
     groups_part, config_part = done.stdout.split("== Config ==")

@@ -86,7 +86,7 @@ def test_quick_run_writes_every_section(
         f"--out={report}",
         f"--repo={dvc_repo}",
     ]
-    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
 
     text = report.read_text()

@@ -56,7 +56,7 @@ def project_env(mirror: Path) -> dict[str, str]:
 
 
 def run(
-    command: list[str], cwd: Path, env: dict[str, str], timeout: float = 300
+    command: list[str], cwd: Path, env: dict[str, str], timeout: float = 1200
 ) -> subprocess.CompletedProcess:
     """Run `command` in `cwd`; fail the test with its output when it fails."""
     done = subprocess.run(

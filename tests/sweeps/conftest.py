@@ -78,7 +78,7 @@ def run_sweep(
     """`run_sweep(*overrides)` runs `python -m convscope.train` with a temporary store and
     sweep folder, small jobs and `overrides` (add `--multirun` for a grid)."""
 
-    def run(*overrides: str, timeout: float = 300) -> Sweep:
+    def run(*overrides: str, timeout: float = 1200) -> Sweep:
         store = f"sqlite:///{tmp_path / 'mlflow.db'}"
         command = [
             sys.executable,
