@@ -17,6 +17,8 @@ import grimp
 import pytest
 from dvc.repo import Repo
 
+from convscope.evaluation.inputs import MODEL_FILE, RUN_FILE
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SRC = REPO_ROOT / "src"
 PACKAGE = "convscope"
@@ -85,3 +87,16 @@ def test_stage_deps_cover_every_module_it_imports(stage: str) -> None:
         str(path) for path in files if not any(path == d or d in path.parents for d in deps)
     )
     assert not missing, f"{stage}: dvc.yaml deps lack {', '.join(missing)}"
+
+
+def test_evaluate_depends_on_the_files_its_training_writes() -> None:
+    """A model file replaced on its own must make its evaluation stale, as run.json does."""
+    with Repo(str(REPO_ROOT)) as repo:
+        stages = {stage.addressing: stage for stage in repo.index.stages}
+    evaluates = [name for name in stages if name.startswith("evaluate@")]
+    assert evaluates
+    for name in evaluates:
+        model = name.split("@", 1)[1]
+        deps = {str(dep.def_path) for dep in stages[name].deps}
+        needed = {f"models/{model}/{file}" for file in (MODEL_FILE, RUN_FILE)}
+        assert needed <= deps, f"{name}: dvc.yaml deps lack {sorted(needed - deps)}"

@@ -101,3 +101,25 @@ def test_markdown_embeds_sentences_table_and_figures() -> None:
     assert shown.loc[2, "file size (kB)"] == "240.0"
     assert shown.columns[-2] == "throughput, batch 256 (images/s)"
     assert isinstance(shown, pd.DataFrame)
+
+
+def test_table_has_exactly_the_compared_columns_all_filled() -> None:
+    table = comparison_table(MODELS)
+    assert list(table.columns) == [
+        "model",
+        "total_params",
+        "conv_params",
+        "dense_params",
+        "macs_per_image",
+        "test_accuracy",
+        "test_loss",
+        "test_errors",
+        "epochs",
+        "train_seconds",
+        "seconds_per_epoch",
+        "latency_ms_batch1",
+        "throughput_images_per_s_batch256",
+        "model_size_bytes",
+        "mlflow_run_id",
+    ]
+    assert table.notna().all().all(), "a column the metrics do not fill (renamed?)"
