@@ -73,3 +73,15 @@ def test_nothing_is_filtered_when_the_user_set_the_level() -> None:
         [sys.executable, "-c", WRITER], capture_output=True, text=True, env=env, timeout=120
     )
     assert "port.cc:153] oneDNN" in done.stderr and "absl::InitializeLog" in done.stderr
+
+
+@pytest.mark.parametrize("stage", ["download", "preprocess", "train", "evaluate", "compare"])
+def test_a_stage_module_loads_tensorflow_only_once_its_output_is_filtered(stage: str) -> None:
+    # The filter starts when the stage runs; TensorFlow imported with the module would print
+    # its notices before that (the compare stage did, into every `dvc repro` log).
+    probe = f"import sys, convscope.{stage}; print('tensorflow' in sys.modules)"
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"

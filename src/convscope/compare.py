@@ -13,18 +13,21 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from omegaconf import DictConfig
 
 from convscope.atomic import atomic_path, write_text
 from convscope.cli import stage
-from convscope.evaluation.collect import ModelResults, collect_results, model_dir_of
 from convscope.evaluation.config import compare_config
 from convscope.evaluation.inputs import RUN_FILE, load_run_record
 from convscope.report import save_figure
 from convscope.report.charts import accuracy_vs_params, kernel_gallery, learning_curves
 from convscope.report.comparison import comparison_markdown, comparison_table, summary_sentences
 from convscope.tracking.registry import Candidate, register_models
+
+if TYPE_CHECKING:
+    from convscope.evaluation.collect import ModelResults
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +36,10 @@ log = logging.getLogger(__name__)
 def main(cfg: DictConfig) -> None:
     """Compare the evaluated models."""
     settings = compare_config(cfg.compare)
+    # Imported here: collecting loads the models, and so TensorFlow, whose start-up notices
+    # are filtered only once the stage runs (convscope.console); `--help` stays fast too.
+    from convscope.evaluation.collect import collect_results
+
     results = collect_results(cfg)
     candidates = [registry_candidate(cfg, result) for result in results]
     table = comparison_table({result.name: result.metrics for result in results})
@@ -73,6 +80,8 @@ def main(cfg: DictConfig) -> None:
 
 def registry_candidate(cfg: DictConfig, result: ModelResults) -> Candidate:
     """What the registry needs of one compared model: its run.json's run and logged model."""
+    from convscope.evaluation.collect import model_dir_of
+
     run_file = model_dir_of(cfg, result.name) / RUN_FILE
     record = load_run_record(run_file)
     return Candidate(
