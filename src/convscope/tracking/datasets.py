@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ import mlflow
 import numpy as np
 from mlflow import entities
 from mlflow.data.numpy_dataset import NumpyDataset, from_numpy
+from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 from mlflow.utils.mlflow_tags import MLFLOW_DATASET_CONTEXT
 
@@ -115,22 +117,41 @@ def split_input(
 
 def log_inputs(items: list[DatasetInput]) -> None:
     """Log dataset inputs into the active MLflow run."""
-    for item in items:
-        mlflow.log_input(item.dataset, context=item.context, tags=item.tags)
+    _despite_a_parallel_insert(
+        lambda: mlflow.log_inputs(
+            [item.dataset for item in items],
+            contexts=[item.context for item in items],
+            tags_list=[item.tags for item in items],
+        )
+    )
 
 
 def log_inputs_to_run(client: MlflowClient, run_id: str, items: list[DatasetInput]) -> None:
     """Log dataset inputs into run `run_id`, active or finished, through the client."""
-    client.log_inputs(
-        run_id,
-        datasets=[
-            entities.DatasetInput(
-                dataset=entities.Dataset(**item.dataset.to_dict()),
-                tags=[
-                    entities.InputTag(key, value)
-                    for key, value in {**item.tags, MLFLOW_DATASET_CONTEXT: item.context}.items()
-                ],
-            )
-            for item in items
-        ],
-    )
+    inputs = [
+        entities.DatasetInput(
+            dataset=entities.Dataset(**item.dataset.to_dict()),
+            tags=[
+                entities.InputTag(key, value)
+                for key, value in {**item.tags, MLFLOW_DATASET_CONTEXT: item.context}.items()
+            ],
+        )
+        for item in items
+    ]
+    _despite_a_parallel_insert(lambda: client.log_inputs(run_id, datasets=inputs))
+
+
+def _despite_a_parallel_insert(log: Callable[[], None]) -> None:
+    """Run `log`, and once more if another process stored the same dataset meanwhile.
+
+    MLflow's SQL store looks a dataset up by (experiment, name, digest) and inserts it when
+    missing; parallel sweep jobs logging the same data can all miss it, and all but one insert
+    then fail on the store's unique key. The second attempt finds the dataset and reuses it.
+    """
+    try:
+        log()
+    except MlflowException as err:
+        message = str(err).lower()
+        if "datasets" not in message or not ("unique" in message or "duplicate" in message):
+            raise
+        log()
