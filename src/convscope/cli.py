@@ -1,9 +1,12 @@
 """Plumbing shared by the stage entry points (`python -m convscope.<stage>`).
 
-Every stage is a Hydra app composed from the repository's `conf/` folder. A
-`ConvscopeError` raised by a stage, and a config Hydra cannot compose (unknown key, wrong
-type, unknown option, bad override), become a one-line `error: ...` on stderr and exit
-status 1, instead of a traceback.
+Every stage is a Hydra app composed from the repository's `conf/` folder, whose config is
+checked once, at the stage's entry, and handed to the stage as a typed `StageConfig`
+(`convscope.config`). A `ConvscopeError` raised by a stage or by that check (unknown key,
+wrong type, impossible value), and a config Hydra cannot compose (unknown option, bad
+override), become a one-line `error: ...` on stderr and exit status 1, instead of a
+traceback. `compose_stage_config(*overrides)` gives tests and benchmarks the same config
+without a process.
 """
 
 from __future__ import annotations
@@ -18,17 +21,16 @@ from pathlib import Path
 from typing import Any
 
 import hydra
+from hydra import compose, initialize_config_dir
 from hydra.core.hydra_config import HydraConfig
 from hydra.errors import HydraException, MissingConfigException, OverrideParseException
 from hydra.types import RunMode
 from omegaconf import DictConfig
-from omegaconf.errors import OmegaConfBaseException
+from omegaconf.errors import ConfigAttributeError, OmegaConfBaseException
 
+from convscope.config import StageConfig, omegaconf_error_line, stage_config
 from convscope.console import tensorflow_notices_filtered
 from convscope.errors import ConvscopeError
-from convscope.models.config import omegaconf_error_line
-from convscope.models.config import register_configs as register_model_configs
-from convscope.training.config import register_train_config
 
 
 def config_dir() -> Path:
@@ -49,15 +51,25 @@ CONFIG_DIR = config_dir()
 log = logging.getLogger(__name__)
 
 
-def stage(task: Callable[[DictConfig], Any]) -> Callable[[], Any]:
-    """Turn `task(cfg)` into a Hydra app on `conf/config.yaml` with one-line user errors."""
-    register_model_configs()
-    register_train_config()
+def compose_config(*overrides: str, return_hydra_config: bool = False) -> DictConfig:
+    """`conf/config.yaml` composed with Hydra `overrides`, as a stage composes it."""
+    with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
+        return compose("config", overrides=list(overrides), return_hydra_config=return_hydra_config)
+
+
+def compose_stage_config(*overrides: str) -> StageConfig:
+    """The checked config a stage gets for Hydra `overrides` (for tests and benchmarks)."""
+    return stage_config(compose_config(*overrides))
+
+
+def stage(task: Callable[[StageConfig], Any]) -> Callable[[], Any]:
+    """Turn `task(cfg)` into a Hydra app on `conf/config.yaml` that checks the config once,
+    hands `task` the typed `StageConfig`, and turns user errors into one line."""
 
     @functools.wraps(task)
     def run(cfg: DictConfig) -> Any:
         try:
-            return task(cfg)
+            return task(stage_config(cfg))
         except ConvscopeError as err:
             if HydraConfig.get().mode == RunMode.MULTIRUN:
                 # One job of a sweep fails alone: Hydra records it and the other jobs run.
@@ -89,6 +101,9 @@ def config_error_line(err: HydraException | OmegaConfBaseException) -> str:
     """One line for a Hydra/OmegaConf error, naming the offending key when it is known."""
     # Hydra chains the OmegaConf error as __cause__ (overrides) or __context__ (YAML files).
     cause = err if isinstance(err, OmegaConfBaseException) else err.__cause__ or err.__context__
+    if isinstance(cause, ConfigAttributeError) and "is not in struct" in str(cause):
+        # An override of a key the composed config lacks (a typo, or another model's key).
+        return f"{cause.full_key}: unknown key {cause.key!r}, not in conf/ (check the spelling)"
     if isinstance(cause, OmegaConfBaseException):
         in_file = re.match(r"In '([^']+)'", str(err))
         suffix = f" (in conf/{in_file.group(1)}.yaml)" if in_file else ""
@@ -97,8 +112,7 @@ def config_error_line(err: HydraException | OmegaConfBaseException) -> str:
     if isinstance(err, OverrideParseException):
         return f"override {err.override!r}: {first_line}"
     if isinstance(err, MissingConfigException) and err.options:
-        options = [name for name in err.options if not name.endswith("_schema")]
-        return f"{first_line} (available: {', '.join(options)})"
+        return f"{first_line} (available: {', '.join(err.options)})"
     return first_line
 
 

@@ -15,11 +15,9 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from omegaconf import DictConfig
-
 from convscope.atomic import atomic_path, write_text
 from convscope.cli import stage
-from convscope.evaluation.config import compare_config
+from convscope.config import StageConfig
 from convscope.evaluation.inputs import RUN_FILE, load_run_record
 from convscope.report import save_figure
 from convscope.report.charts import accuracy_vs_params, kernel_gallery, learning_curves
@@ -33,9 +31,9 @@ log = logging.getLogger(__name__)
 
 
 @stage
-def main(cfg: DictConfig) -> None:
+def main(cfg: StageConfig) -> None:
     """Compare the evaluated models."""
-    settings = compare_config(cfg.compare)
+    settings = cfg.compare
     # Imported here: collecting loads the models, and so TensorFlow, whose start-up notices
     # are filtered only once the stage runs (convscope.console); `--help` stays fast too.
     from convscope.evaluation.collect import collect_results
@@ -75,10 +73,10 @@ def main(cfg: DictConfig) -> None:
     for sentence in sentences:
         log.info(sentence.replace("**", ""))
     if settings.registry.enabled:
-        register_models(candidates, settings.registry, str(cfg.data.name), str(cfg.tracking.uri))
+        register_models(candidates, settings.registry, cfg.data.name, cfg.tracking.uri)
 
 
-def registry_candidate(cfg: DictConfig, result: ModelResults) -> Candidate:
+def registry_candidate(cfg: StageConfig, result: ModelResults) -> Candidate:
     """What the registry needs of one compared model: its run.json's run and logged model."""
     from convscope.evaluation.collect import model_dir_of
 

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from omegaconf import DictConfig
-
 from convscope.cli import stage
+from convscope.config import StageConfig
 from convscope.data.download import download_from_config
 
 
 @stage
-def main(cfg: DictConfig) -> None:
+def main(cfg: StageConfig) -> None:
     """Download the files of `cfg.data` into `cfg.paths.raw`, skipping those already valid."""
     download_from_config(cfg.data, Path(cfg.paths.raw))
 

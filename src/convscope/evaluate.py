@@ -10,17 +10,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from omegaconf import DictConfig
-
 from convscope.cli import stage
-from convscope.evaluation.config import evaluate_config
+from convscope.config import StageConfig
 from convscope.evaluation.inputs import MODEL_FILE, RUN_FILE, check_model_file, load_run_record
 
 
 @stage
-def main(cfg: DictConfig) -> float:
+def main(cfg: StageConfig) -> float:
     """Evaluate one trained model."""
-    evaluate_config(cfg.evaluate)
     check_model_file(Path(cfg.paths.model_dir) / MODEL_FILE)
     load_run_record(Path(cfg.paths.model_dir) / RUN_FILE)
     # Imported here so that bad input and --help answer without loading TensorFlow.

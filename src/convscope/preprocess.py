@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from omegaconf import DictConfig
-
 from convscope.cli import stage
+from convscope.config import StageConfig
 from convscope.data.preprocess import preprocess_dataset
 
 
 @stage
-def main(cfg: DictConfig) -> None:
+def main(cfg: StageConfig) -> None:
     """Preprocess `cfg.data` from `cfg.paths.raw` into `cfg.paths.processed` and the reports."""
     preprocess_dataset(
         cfg.data,

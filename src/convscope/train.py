@@ -5,20 +5,13 @@ Returns the best validation accuracy, so Hydra sweepers (Optuna) can maximise it
 
 from __future__ import annotations
 
-from omegaconf import DictConfig
-
 from convscope.cli import stage
-from convscope.models.config import validate_model_config
-from convscope.tracking.system_metrics import system_metrics_interval
-from convscope.training.config import validate_train_config
+from convscope.config import StageConfig
 
 
 @stage
-def main(cfg: DictConfig) -> float:
+def main(cfg: StageConfig) -> float:
     """Train one model and log it to MLflow."""
-    validate_model_config(cfg.model)
-    validate_train_config(cfg.train)
-    system_metrics_interval(cfg.tracking)
     # Imported here so that `--help` and config errors answer without loading TensorFlow.
     from convscope.training.trainer import train
 

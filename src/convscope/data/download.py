@@ -15,7 +15,6 @@ import contextlib
 import hashlib
 import logging
 import os
-import re
 import secrets
 import time
 import urllib.parse
@@ -26,16 +25,15 @@ from pathlib import Path
 
 import requests
 import urllib3
-from omegaconf import DictConfig
 from tqdm import tqdm
 
+from convscope.data.config import DataConfig
 from convscope.data.idx import InvalidFileError, read_gzip
 from convscope.errors import ConvscopeError
 
 MIRROR_ENV = "CONVSCOPE_MIRROR"
 TRANSIENT_HTTP_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 CHUNK_BYTES = 1 << 16
-SHA256_PATTERN = re.compile(r"[0-9a-f]{64}")
 
 log = logging.getLogger(__name__)
 
@@ -250,43 +248,29 @@ def short_reason(err: Exception) -> str:
     return f"{type(reason).__name__}: {reason}".replace("\n", " ")
 
 
-def source_uri(data: DictConfig, raw_dir: Path) -> str:
+def source_uri(data: DataConfig, raw_dir: Path) -> str:
     """Where the dataset's files are fetched from first: `$CONVSCOPE_MIRROR` or the first of
     `data.mirrors`, as a URL (a folder becomes a file:// URL); `raw_dir` if there is no mirror.
 
     The download does not record which mirror served each file (the raw folder holds the
     files only); this is the first one it tries, the one that serves them unless it fails.
     """
-    mirrors = ([os.environ[MIRROR_ENV]] if os.environ.get(MIRROR_ENV) else []) + list(
-        data.get("mirrors") or []
-    )
+    mirrors = ([os.environ[MIRROR_ENV]] if os.environ.get(MIRROR_ENV) else []) + list(data.mirrors)
     first = mirrors[0] if mirrors else str(raw_dir)
     return first if "://" in first else Path(first).resolve().as_uri()
 
 
-def download_from_config(data: DictConfig, raw_dir: Path) -> list[Path]:
+def download_from_config(data: DataConfig, raw_dir: Path) -> list[Path]:
     """Download the files of dataset config `data` (conf/data/*.yaml) into `raw_dir`.
 
     Mirrors: `$CONVSCOPE_MIRROR` first, if set, then `data.mirrors`.
     """
-    files = []
-    for key, spec in data.files.items():
-        checksum = str(spec.sha256).lower()
-        if not SHA256_PATTERN.fullmatch(checksum):
-            raise ConvscopeError(
-                f"data.files.{key}.sha256 is {spec.sha256!r}, expected 64 hexadecimal digits"
-            )
-        files.append(RemoteFile(name=str(spec.name), sha256=checksum))
+    files = [RemoteFile(name=spec.name, sha256=spec.sha256.lower()) for spec in data.files.values()]
     settings = data.download
     policy = RetryPolicy(
-        retries=int(settings.retries),
-        backoff_seconds=float(settings.backoff_seconds),
-        timeout_seconds=float(settings.timeout_seconds),
+        retries=settings.retries,
+        backoff_seconds=settings.backoff_seconds,
+        timeout_seconds=settings.timeout_seconds,
     )
-    if policy.retries < 0 or policy.backoff_seconds < 0 or policy.timeout_seconds <= 0:
-        raise ConvscopeError(
-            f"data.download is {policy}, expected retries >= 0, backoff_seconds >= 0 "
-            "and timeout_seconds > 0"
-        )
     mirrors = mirror_order(os.environ.get(MIRROR_ENV), data.mirrors)
     return download_dataset(files, raw_dir, mirrors, policy)

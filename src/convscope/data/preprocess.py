@@ -12,26 +12,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from omegaconf import DictConfig
 
 from convscope.atomic import write_json
 from convscope.data.arrays import save_meta, save_split
+from convscope.data.config import FILE_KEYS, DataConfig
 from convscope.data.download import source_uri
 from convscope.data.figures import save_sample_grid
 from convscope.data.idx import read_labelled_images
 from convscope.errors import ConvscopeError
 
-RAW_FILE_KEYS = ("train_images", "train_labels", "test_images", "test_labels")
-
 log = logging.getLogger(__name__)
-
-
-def raw_file(data: DictConfig, raw_dir: Path, key: str) -> Path:
-    """Path in `raw_dir` of the file that `data.files.<key>.name` names."""
-    name = data.files.get(key, {}).get("name")
-    if not name:
-        raise ConvscopeError(f"data.files.{key}.name is missing, expected the raw file's name")
-    return raw_dir / str(name)
 
 
 @contextlib.contextmanager
@@ -116,27 +106,22 @@ def describe_split(
 
 
 def preprocess_dataset(
-    data: DictConfig, raw_dir: Path, processed_dir: Path, reports_dir: Path
+    data: DataConfig, raw_dir: Path, processed_dir: Path, reports_dir: Path
 ) -> dict[str, Any]:
     """Read dataset `data`'s raw files, split and save them; return the summary it writes.
 
     Writes `processed_dir` (replaced as a whole), `reports_dir/summary.json` and
     `reports_dir/samples.png`.
     """
-    class_names = [str(name) for name in data.class_names]
-    num_classes = int(data.num_classes)
-    if len(class_names) != num_classes:
-        raise ConvscopeError(
-            f"data.class_names has {len(class_names)} names, expected data.num_classes = "
-            f"{num_classes}"
-        )
-    image_shape = tuple(int(n) for n in data.image_shape)
-    raw = {key: raw_file(data, raw_dir, key) for key in RAW_FILE_KEYS}
+    class_names = list(data.class_names)
+    num_classes = data.num_classes
+    image_shape = tuple(data.image_shape)
+    raw = {key: raw_dir / data.files[key].name for key in FILE_KEYS}
     full_train = read_labelled_images(
         raw["train_images"], raw["train_labels"], image_shape, num_classes
     )
     test = read_labelled_images(raw["test_images"], raw["test_labels"], image_shape, num_classes)
-    size, seed = int(data.validation.size), int(data.validation.seed)
+    size, seed = data.validation.size, data.validation.seed
     train_idx, val_idx = stratified_split(full_train[1], size, seed, num_classes)
     splits = {
         "train": (full_train[0][train_idx], full_train[1][train_idx]),
@@ -152,7 +137,7 @@ def preprocess_dataset(
         )
 
     meta = {
-        "name": str(data.name),
+        "name": data.name,
         "class_names": class_names,
         "num_classes": num_classes,
         "image_shape": list(image_shape),
@@ -164,7 +149,7 @@ def preprocess_dataset(
         # checksums the download verified, and where the files came from.
         "source": {
             "uri": source_uri(data, raw_dir),
-            "sha256": {key: str(data.files[key].sha256).lower() for key in RAW_FILE_KEYS},
+            "sha256": {key: data.files[key].sha256.lower() for key in FILE_KEYS},
         },
     }
     with replacing_dir(processed_dir) as temp:
@@ -173,12 +158,12 @@ def preprocess_dataset(
         save_meta(temp, meta)
     log.info("wrote %s", processed_dir)
 
-    summary = {"dataset": str(data.name), "splits": described}
+    summary = {"dataset": data.name, "splits": described}
     write_json(reports_dir / "summary.json", summary)
     save_sample_grid(
         *splits["train"],
         class_names,
-        int(data.sample_grid.per_class),
+        data.sample_grid.per_class,
         reports_dir / "samples.png",
         title=f"{data.name}: training images per class",
     )

@@ -10,17 +10,19 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from omegaconf import DictConfig
 
 from convscope.errors import ConvscopeError
 from convscope.evaluation.inputs import MODEL_FILE
 from convscope.evaluation.record import RECORD_FILE, read_metrics
 from convscope.evaluation.trained_model import first_layer_weights, load_trained_model
 from convscope.report.charts import HISTORY_COLUMNS
+
+if TYPE_CHECKING:
+    from convscope.config import StageConfig
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,7 @@ class ModelResults:
     first_layer: np.ndarray
 
 
-def collect_results(cfg: DictConfig) -> list[ModelResults]:
+def collect_results(cfg: StageConfig) -> list[ModelResults]:
     """Results of every model with a metrics file, in file-name order."""
     reports = Path(cfg.paths.reports)
     metrics_dir = reports / "metrics"
@@ -56,9 +58,9 @@ def collect_results(cfg: DictConfig) -> list[ModelResults]:
     return results
 
 
-def model_dir_of(cfg: DictConfig, name: str) -> Path:
+def model_dir_of(cfg: StageConfig, name: str) -> Path:
     """`paths.model_dir` as it resolves for model `name` (it interpolates `model.name`)."""
-    resolved = copy.deepcopy(cfg)
+    resolved = copy.deepcopy(cfg.composed)
     resolved.model.name = name
     return Path(resolved.paths.model_dir)
 

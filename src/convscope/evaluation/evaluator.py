@@ -7,7 +7,7 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import keras
 import numpy as np
@@ -15,13 +15,12 @@ import pandas as pd
 from mlflow.entities import Metric
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
-from omegaconf import DictConfig
 
 from convscope.atomic import atomic_path, write_json, write_text
 from convscope.console import keras_verbose
 from convscope.data.arrays import load_meta, load_split
 from convscope.errors import ConvscopeError
-from convscope.evaluation.config import EvaluateConfig, evaluate_config
+from convscope.evaluation.config import EvaluateConfig
 from convscope.evaluation.inputs import MODEL_FILE, RUN_FILE, RunRecord, load_run_record
 from convscope.evaluation.metrics import (
     confusion_matrix,
@@ -43,8 +42,12 @@ from convscope.models.layers import layer_table, parameter_summary
 from convscope.report import save_figure
 from convscope.report.charts import confusion_matrix_figure, misclassified_grid
 from convscope.tracking import datasets
+from convscope.tracking.config import TrackingConfig
 from convscope.tracking.store import connect
 from convscope.training.trainer import as_model_input
+
+if TYPE_CHECKING:
+    from convscope.config import StageConfig
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +63,9 @@ class EvaluationPaths:
     confusion_pairs: Path  # reports/plots/<model>/confusion.csv (DVC confusion plot)
 
     @classmethod
-    def from_config(cls, cfg: DictConfig) -> EvaluationPaths:
+    def from_config(cls, cfg: StageConfig) -> EvaluationPaths:
         """The paths of `cfg.model.name` under `cfg.paths`."""
-        name = str(cfg.model.name)
+        name = cfg.model.name
         model_dir, reports = Path(cfg.paths.model_dir), Path(cfg.paths.reports)
         return cls(
             model_file=model_dir / MODEL_FILE,
@@ -86,11 +89,11 @@ class Predictions:
         return self.probabilities.argmax(axis=1)
 
 
-def evaluate(cfg: DictConfig) -> dict[str, Any]:
+def evaluate(cfg: StageConfig) -> dict[str, Any]:
     """Evaluate `cfg.model` on the test split; write its reports; return its metrics."""
-    settings = evaluate_config(cfg.evaluate)
+    settings = cfg.evaluate
     paths = EvaluationPaths.from_config(cfg)
-    name = str(cfg.model.name)
+    name = cfg.model.name
     model = load_trained_model(paths.model_file)
     record = load_run_record(paths.run_file)
     processed = Path(cfg.paths.processed)
@@ -143,10 +146,12 @@ def check_fits_data(
         )
 
 
-def training_run_client(tracking: DictConfig, record: RunRecord, run_file: Path) -> MlflowClient:
+def training_run_client(
+    tracking: TrackingConfig, record: RunRecord, run_file: Path
+) -> MlflowClient:
     """A client of the tracking store; fail with one line if the training run is not in it."""
     connect(tracking)
-    client = MlflowClient(str(tracking.uri))
+    client = MlflowClient(tracking.uri)
     try:
         client.get_run(record.run_id)
     except MlflowException:

@@ -1,7 +1,8 @@
-"""Model configs, builders and per-layer statistics.
+"""Models and per-layer statistics.
 
-- `convscope.models.config`: Hydra schemas of the `model` group, `register_configs()`,
-  `validate_model_config(cfg)` (no Keras import, so cheap for every stage);
-- `convscope.models.registry`: `build_model(model_cfg, input_shape, num_classes)`;
+- one module per model (`dense`, `lenet5`, `stacked_conv`): its config dataclass, whose
+  `build(input_shape, num_classes)` makes the Keras model; `conf/model/<name>.yaml` names
+  that class as `_target_`;
+- `convscope.models.config`: the `ModelConfig` base class and the checks models share;
 - `convscope.models.layers`: `layer_table(model)`, `parameter_summary(model)`.
 """

@@ -18,27 +18,45 @@ Simplified, as in most modern replicas (and said in the docs):
 
 from __future__ import annotations
 
-import keras
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from convscope.models.config import LeNet5Config
+from omegaconf import MISSING
 
-_POOL_LAYERS = {"max": keras.layers.MaxPooling2D, "average": keras.layers.AveragePooling2D}
+from convscope.models.config import ACTIVATIONS, POOLINGS, ModelConfig, check_choice
+
+if TYPE_CHECKING:
+    import keras
 
 
-def build_lenet5(
-    cfg: LeNet5Config, input_shape: tuple[int, int, int], num_classes: int
-) -> keras.Model:
-    """`C1 => S2 => C3 => S4 => C5 => F6 => output`, activation and pooling from `cfg`."""
-    pool = _POOL_LAYERS[cfg.pooling]
-    act = cfg.activation
-    inputs = keras.Input(shape=input_shape, name="image")
-    x = keras.layers.Rescaling(1.0 / 255, name="rescale")(inputs)
-    x = keras.layers.Conv2D(6, 5, padding="same", activation=act, name="C1")(x)
-    x = pool(pool_size=2, strides=2, name="S2")(x)
-    x = keras.layers.Conv2D(16, 5, padding="valid", activation=act, name="C3")(x)
-    x = pool(pool_size=2, strides=2, name="S4")(x)
-    x = keras.layers.Conv2D(120, 5, padding="valid", activation=act, name="C5")(x)
-    x = keras.layers.Flatten(name="flatten")(x)
-    x = keras.layers.Dense(84, activation=act, name="F6")(x)
-    outputs = keras.layers.Dense(num_classes, activation="softmax", name="output")(x)
-    return keras.Model(inputs, outputs, name=cfg.name)
+@dataclass
+class LeNet5Config(ModelConfig):
+    """LeNet-5 (LeCun et al. 1998); the paper used `tanh` and `average` pooling."""
+
+    activation: str = MISSING
+    pooling: str = MISSING
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_choice("activation", self.activation, ACTIVATIONS)
+        check_choice("pooling", self.pooling, POOLINGS)
+
+    def build(self, input_shape: tuple[int, int, int], num_classes: int) -> keras.Model:
+        """`C1 => S2 => C3 => S4 => C5 => F6 => output`, activation and pooling from the config."""
+        import keras  # here, not at the top: validating a config must not load TensorFlow
+
+        pool = {"max": keras.layers.MaxPooling2D, "average": keras.layers.AveragePooling2D}[
+            self.pooling
+        ]
+        act = self.activation
+        inputs = keras.Input(shape=input_shape, name="image")
+        x = keras.layers.Rescaling(1.0 / 255, name="rescale")(inputs)
+        x = keras.layers.Conv2D(6, 5, padding="same", activation=act, name="C1")(x)
+        x = pool(pool_size=2, strides=2, name="S2")(x)
+        x = keras.layers.Conv2D(16, 5, padding="valid", activation=act, name="C3")(x)
+        x = pool(pool_size=2, strides=2, name="S4")(x)
+        x = keras.layers.Conv2D(120, 5, padding="valid", activation=act, name="C5")(x)
+        x = keras.layers.Flatten(name="flatten")(x)
+        x = keras.layers.Dense(84, activation=act, name="F6")(x)
+        outputs = keras.layers.Dense(num_classes, activation="softmax", name="output")(x)
+        return keras.Model(inputs, outputs, name=self.name)

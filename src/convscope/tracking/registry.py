@@ -25,7 +25,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from convscope.errors import ConvscopeError
-from convscope.evaluation.config import RegistryConfig
+from convscope.tracking.config import RegistryConfig
 
 CHAMPION_ALIAS = "champion"
 COMMIT_TAG = "mlflow.source.git.commit"  # set on every training run (tracking/context.py)

@@ -1,12 +1,12 @@
-"""Structured schema of the `train` config group, with checks that name the bad key."""
+"""Schema of the `train` config group (`conf/train/*.yaml`): types and checks that name the
+bad key; every value lives in the YAML."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from hydra.core.config_store import ConfigStore
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import MISSING
 
 from convscope.console import check_verbose
 from convscope.errors import ConvscopeError
@@ -19,39 +19,39 @@ SCHEDULES = ("constant", "cosine", "exponential")
 class EarlyStoppingConfig:
     """Stop when the validation metric has not improved for `patience` epochs."""
 
-    enabled: bool = True
-    monitor: str = "val_accuracy"
-    patience: int = 3
-    restore_best_weights: bool = True
+    enabled: bool = MISSING
+    monitor: str = MISSING
+    patience: int = MISSING
+    restore_best_weights: bool = MISSING
 
 
 @dataclass
 class ThreadsConfig:
     """TensorFlow thread pools; 0 lets TensorFlow choose (one per core)."""
 
-    intra_op: int = 0
-    inter_op: int = 0
+    intra_op: int = MISSING
+    inter_op: int = MISSING
 
 
 @dataclass
 class TrainConfig:
     """Everything about how a model is fitted (the model itself is the `model` group)."""
 
-    optimizer: str = "adam"
-    learning_rate: float = 1e-3
-    schedule: str = "constant"
-    decay_rate: float = 0.5
-    weight_decay: float = 0.0
-    momentum: float = 0.9
-    batch_size: int = 128
-    epochs: int = 10
-    steps_per_execution: int = 1
-    early_stopping: EarlyStoppingConfig = field(default_factory=EarlyStoppingConfig)
-    seed: int = 42
-    deterministic: bool = False
-    subset: int | None = None
-    verbose: Any = "auto"  # auto | 0 | 1 | 2, see convscope.console (OmegaConf has no unions)
-    threads: ThreadsConfig = field(default_factory=ThreadsConfig)
+    optimizer: str = MISSING
+    learning_rate: float = MISSING
+    schedule: str = MISSING
+    decay_rate: float = MISSING
+    weight_decay: float = MISSING
+    momentum: float = MISSING
+    batch_size: int = MISSING
+    epochs: int = MISSING
+    steps_per_execution: int = MISSING
+    early_stopping: EarlyStoppingConfig = MISSING
+    seed: int = MISSING
+    deterministic: bool = MISSING
+    subset: int | None = MISSING
+    verbose: Any = MISSING  # auto | 0 | 1 | 2, see convscope.console (OmegaConf has no unions)
+    threads: ThreadsConfig = MISSING
 
     def __post_init__(self) -> None:
         es, th = self.early_stopping, self.threads
@@ -84,13 +84,3 @@ class TrainConfig:
         for key, value, ok, expected in checks:
             if not ok:
                 raise ConvscopeError(f"train.{key}: expected {expected}, got {value!r}")
-
-
-def register_train_config() -> None:
-    """Register the schema that `conf/train/*.yaml` extend (idempotent)."""
-    ConfigStore.instance().store(group="train", name="train_schema", node=TrainConfig)
-
-
-def validate_train_config(cfg: DictConfig) -> TrainConfig:
-    """Return the train config as a checked `TrainConfig`; raises `ConvscopeError` if invalid."""
-    return OmegaConf.to_object(cfg)

@@ -5,24 +5,21 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import keras
 import mlflow
 import numpy as np
 import pandas as pd
 import tensorflow as tf
-from omegaconf import DictConfig
 
 from convscope.atomic import atomic_path, write_json
 from convscope.console import keras_verbose
 from convscope.data.arrays import load_split
-from convscope.models.config import validate_model_config
-from convscope.models.registry import build_model
 from convscope.tracking import artifacts, datasets
 from convscope.tracking.context import run_tags
 from convscope.tracking.failure import failure_tagged
 from convscope.tracking.store import connect
-from convscope.tracking.system_metrics import system_metrics_interval
 from convscope.training.callbacks import (
     EpochTimer,
     HistoryWriter,
@@ -31,8 +28,11 @@ from convscope.training.callbacks import (
     early_stopping,
 )
 from convscope.training.checkpoint import ResumeState, fingerprint
-from convscope.training.config import TrainConfig, validate_train_config
+from convscope.training.config import TrainConfig
 from convscope.training.optim import make_optimizer
+
+if TYPE_CHECKING:
+    from convscope.config import StageConfig
 
 log = logging.getLogger(__name__)
 
@@ -75,12 +75,12 @@ def configure_tensorflow(cfg: TrainConfig) -> None:
         tf.config.experimental.enable_op_determinism()
 
 
-def compiled_model(cfg: DictConfig, train_images: int, **compile_options: object) -> keras.Model:
+def compiled_model(cfg: StageConfig, train_images: int, **compile_options: object) -> keras.Model:
     """`cfg.model` built and compiled for training on `train_images` images: loss, accuracy,
     the configured optimizer and schedule; `compile_options` add to or replace compile's
     arguments (benchmarks compare variants this way)."""
-    train_cfg = validate_train_config(cfg.train)
-    model = build_model(cfg.model, (*cfg.data.image_shape, 1), int(cfg.data.num_classes))
+    train_cfg = cfg.train
+    model = cfg.model.build((*cfg.data.image_shape, 1), cfg.data.num_classes)
     options = {
         "optimizer": make_optimizer(train_cfg, -(-train_images // train_cfg.batch_size)),
         "loss": "sparse_categorical_crossentropy",
@@ -92,10 +92,9 @@ def compiled_model(cfg: DictConfig, train_images: int, **compile_options: object
     return model
 
 
-def train(cfg: DictConfig) -> TrainResult:
+def train(cfg: StageConfig) -> TrainResult:
     """Train `cfg.model` on the processed data, log the run to MLflow, write `paths.model_dir`."""
-    validate_model_config(cfg.model)
-    train_cfg = validate_train_config(cfg.train)
+    train_cfg = cfg.train
     configure_tensorflow(train_cfg)
     # First: an unusable store (a tracking server that is down) fails before any work.
     experiment_id = connect(cfg.tracking)
@@ -116,10 +115,11 @@ def train(cfg: DictConfig) -> TrainResult:
 
     model = compiled_model(cfg, len(x_train))
 
-    state = ResumeState(Path(cfg.paths.checkpoints), fingerprint(cfg))
+    state = ResumeState(Path(cfg.paths.checkpoints), fingerprint(cfg.composed))
     state.align_history()
     resumed_at = state.completed_epochs()
-    sampling_interval = system_metrics_interval(cfg.tracking)
+    tracking = cfg.tracking
+    sampling_interval = tracking.system_metrics_interval if tracking.system_metrics else None
     if sampling_interval is not None:
         mlflow.set_system_metrics_sampling_interval(sampling_interval)
     with (
@@ -137,7 +137,7 @@ def train(cfg: DictConfig) -> TrainResult:
                 "Resuming %s at epoch %d of %d", cfg.model.name, resumed_at + 1, train_cfg.epochs
             )
         else:
-            artifacts.log_config(cfg)
+            artifacts.log_config(cfg.composed)
             artifacts.log_parameter_counts(model)
             datasets.log_inputs(inputs)
         state.save_run_id(run.info.run_id)
