@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,9 +80,7 @@ def stage_config(composed: DictConfig) -> StageConfig:
     except OmegaConfBaseException as err:
         raise ConvscopeError(omegaconf_error_line(err)) from err
     assert isinstance(resolved, dict)
-    model = dict(resolved.get("model", {}))
-    schema = model_schema(model)  # takes `_target_` out of `model`
-    checked_model = typed("model", schema, model)
+    checked_model = model_config(resolved.get("model", {}))
     groups = {
         group: typed(group, schema, resolved.get(group, {}))
         for group, schema in GROUP_SCHEMAS.items()
@@ -90,9 +88,16 @@ def stage_config(composed: DictConfig) -> StageConfig:
     return StageConfig(**groups, model=checked_model, composed=composed)
 
 
-def model_schema(model: dict[str, Any]) -> type[ModelConfig]:
-    """The `ModelConfig` class that the model config names as `_target_` (imported)."""
-    target = model.pop(TARGET_KEY, None)
+def model_config(values: Mapping[str, Any]) -> ModelConfig:
+    """A resolved `model` config (a YAML of `conf/model/`, overridden) as the checked
+    instance of the class its `_target_` names."""
+    fields = dict(values)
+    schema = model_schema(fields.pop(TARGET_KEY, None))
+    return typed("model", schema, fields)
+
+
+def model_schema(target: object) -> type[ModelConfig]:
+    """The `ModelConfig` class that a model config's `_target_` names (imported)."""
     if not isinstance(target, str):
         raise ConvscopeError(
             f"model.{TARGET_KEY}: expected the model's config class, e.g. "
@@ -124,7 +129,7 @@ def _silenced(logger_name: str) -> Iterator[None]:
         logger.disabled = disabled
 
 
-def typed(group: str, schema: type, values: dict[str, Any]) -> Any:
+def typed(group: str, schema: type, values: Mapping[str, Any]) -> Any:
     """`values` (the resolved `group`) merged onto `schema` and converted to an instance of
     it, which runs its value checks; OmegaConf's errors become one line naming the key."""
     try:

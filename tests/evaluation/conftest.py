@@ -16,13 +16,10 @@ from pathlib import Path
 
 import mlflow
 import pytest
-from hydra import compose, initialize_config_dir
-from omegaconf import DictConfig
 
-from convscope.cli import CONFIG_DIR
-from convscope.models.config import register_configs
+from convscope.cli import compose_stage_config
+from convscope.config import StageConfig
 from convscope.tracking.store import connect
-from convscope.training.config import register_train_config
 
 REPO = Path(__file__).resolve().parents[2]
 MODELS = ("dense", "lenet5")
@@ -74,13 +71,10 @@ class Workspace:
             f"hydra.sweep.dir={self.root / 'multirun'}",
         ]
 
-    def config(self, *overrides: str) -> DictConfig:
-        """The config a stage composes on this workspace (Hydra's compose API, no process)."""
-        register_configs()
-        register_train_config()
+    def config(self, *overrides: str) -> StageConfig:
+        """The config a stage gets on this workspace (Hydra's compose API, no process)."""
         stage_overrides = [o for o in self.overrides() if not o.startswith("hydra.")]
-        with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
-            return compose("config", [*stage_overrides, *overrides])
+        return compose_stage_config(*stage_overrides, *overrides)
 
     def command(self, stage: str, *arguments: str) -> list[str]:
         """`python -m convscope.<stage> <arguments>` on this workspace."""

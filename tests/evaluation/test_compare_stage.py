@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
-from omegaconf import OmegaConf
 
+from convscope.cli import compose_stage_config
 from convscope.errors import ConvscopeError
 from convscope.evaluation.collect import collect_results
 
@@ -78,14 +78,9 @@ def test_model_without_history_is_a_one_line_error(compared, tmp_path: Path) -> 
     shutil.copytree(compared.reports / "evaluation", tmp_path / "reports" / "evaluation")
     shutil.copytree(compared.root / "models", tmp_path / "models")
     (tmp_path / "models" / "lenet5" / "history.csv").unlink()
-    cfg = OmegaConf.create(
-        {
-            "model": {"name": "any"},
-            "paths": {
-                "reports": str(tmp_path / "reports"),
-                "model_dir": f"{tmp_path}/models/${{model.name}}",
-            },
-        }
+    cfg = compose_stage_config(
+        f"paths.reports={tmp_path / 'reports'}",
+        f"paths.model_dir={tmp_path}/models/${{model.name}}",
     )
     with pytest.raises(ConvscopeError) as caught:
         collect_results(cfg)

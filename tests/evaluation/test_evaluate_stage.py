@@ -14,14 +14,11 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
-from hydra import compose, initialize_config_dir
 from mlflow.tracking import MlflowClient
 
-from convscope.cli import CONFIG_DIR
+from convscope.cli import compose_stage_config
 from convscope.errors import ConvscopeError
 from convscope.evaluation.evaluator import evaluate
-from convscope.models.config import register_configs
-from convscope.training.config import register_train_config
 
 # LeNet-5's multiply-accumulates for one 28x28 image, by hand: output positions x kernel size.
 LENET5_MACS = (
@@ -215,10 +212,7 @@ def test_training_run_missing_from_the_tracking_store_is_one_line(
     overrides[overrides.index(f"tracking.uri={workspace.tracking_uri}")] = (
         f"tracking.uri={evaluated.tracking_uri}"
     )
-    register_configs()
-    register_train_config()
-    with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
-        cfg = compose("config", [*overrides, "model=lenet5"])
+    cfg = compose_stage_config(*overrides, "model=lenet5")
     previous_uri = mlflow.get_tracking_uri()
     try:
         with pytest.raises(ConvscopeError) as caught:

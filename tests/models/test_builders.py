@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from convscope.cli import CONFIG_DIR
 from convscope.errors import ConvscopeError
-from convscope.models.config import SCHEMAS
-from convscope.models.registry import BUILDERS, build_model
 
 MNIST_SHAPE = (28, 28, 1)
+
+MODEL_NAMES = sorted(path.stem for path in (CONFIG_DIR / "model").glob("*.yaml"))
 
 
 def conv(k: int, c_in: int, c_out: int, bias: bool = True) -> int:
@@ -21,28 +22,22 @@ def dense(n_in: int, n_out: int) -> int:
     return n_out * n_in + n_out
 
 
-def test_every_schema_has_a_builder() -> None:
-    assert set(BUILDERS) == set(SCHEMAS)
-
-
 def test_dense_default(model_cfg) -> None:
-    model = build_model(model_cfg("dense"), MNIST_SHAPE, 10)
+    model = model_cfg("dense").build(MNIST_SHAPE, 10)
     # 784 pixels -> 512 hidden units -> 10 classes
     assert model.count_params() == (784 * 512 + 512) + (512 * 10 + 10) == 407_050
     assert model.output_shape == (None, 10)
 
 
 def test_dense_variant_without_dropout(model_cfg) -> None:
-    model = build_model(model_cfg("dense", units=64, dropout=0.0), MNIST_SHAPE, 10)
+    model = model_cfg("dense", units=64, dropout=0.0).build(MNIST_SHAPE, 10)
     assert model.count_params() == dense(784, 64) + dense(64, 10) == 50_890
     assert "dropout" not in [layer.name for layer in model.layers]
 
 
 @pytest.mark.parametrize("activation, pooling", [("relu", "max"), ("tanh", "average")])
 def test_lenet5_matches_the_paper_layout(model_cfg, activation: str, pooling: str) -> None:
-    model = build_model(
-        model_cfg("lenet5", activation=activation, pooling=pooling), MNIST_SHAPE, 10
-    )
+    model = model_cfg("lenet5", activation=activation, pooling=pooling).build(MNIST_SHAPE, 10)
     c1 = 6 * (5 * 5 * 1) + 6  # 156: six 5x5 kernels on the single input map
     c3 = 16 * (5 * 5 * 6) + 16  # 2,416: full S2->C3 connections (paper's table: 1,516)
     c5 = 120 * (5 * 5 * 16) + 120  # 48,120: a 5x5 conv on the 5x5x16 S4 maps -> 1x1x120
@@ -62,7 +57,7 @@ def test_lenet5_matches_the_paper_layout(model_cfg, activation: str, pooling: st
 
 
 def test_stacked_conv_default(model_cfg) -> None:
-    model = build_model(model_cfg("stacked_conv"), MNIST_SHAPE, 10)
+    model = model_cfg("stacked_conv").build(MNIST_SHAPE, 10)
     # filters 16, 32, 64; same padding + 2x2 pooling: 28 -> 14 -> 7 -> 3, so 3*3*64 = 576
     # features reach fc1 (128 units)
     expected = (
@@ -73,7 +68,7 @@ def test_stacked_conv_default(model_cfg) -> None:
 
 
 def test_stacked_conv_wider(model_cfg) -> None:
-    model = build_model(model_cfg("stacked_conv", filters=[32, 64, 64]), MNIST_SHAPE, 10)
+    model = model_cfg("stacked_conv", filters=[32, 64, 64]).build(MNIST_SHAPE, 10)
     expected = (
         conv(3, 1, 32) + conv(3, 32, 64) + conv(3, 64, 64) + dense(3 * 3 * 64, 128) + dense(128, 10)
     )
@@ -83,7 +78,7 @@ def test_stacked_conv_wider(model_cfg) -> None:
 
 def test_stacked_conv_valid_padding_stride_2_without_pooling(model_cfg) -> None:
     cfg = model_cfg("stacked_conv", filters=[8, 16, 32], padding="valid", strides=2, pool="none")
-    model = build_model(cfg, MNIST_SHAPE, 10)
+    model = cfg.build(MNIST_SHAPE, 10)
     # valid, stride 2: ceil((28-2)/2) = 13 -> ceil((13-2)/2) = 6 -> ceil((6-2)/2) = 2
     assert model.get_layer("conv3").output.shape[1:] == (2, 2, 32)
     expected = (
@@ -94,7 +89,7 @@ def test_stacked_conv_valid_padding_stride_2_without_pooling(model_cfg) -> None:
 
 def test_stacked_conv_batch_norm_replaces_conv_biases(model_cfg) -> None:
     cfg = model_cfg("stacked_conv", batch_norm=True, kernel_size=5, dropout=0.0)
-    model = build_model(cfg, MNIST_SHAPE, 10)
+    model = cfg.build(MNIST_SHAPE, 10)
     # bias-free convs; each BatchNormalization holds gamma, beta, moving mean and variance
     bn = 4 * (16 + 32 + 64)
     expected = (
@@ -113,12 +108,12 @@ def test_stacked_conv_that_shrinks_the_image_to_nothing_is_refused(model_cfg) ->
     cfg = model_cfg("stacked_conv", kernel_size=7, padding="valid", strides=2)
     # 28 -> 11 -> pool 5 -> 0 in block 2
     with pytest.raises(ConvscopeError, match="to nothing in conv block 2"):
-        build_model(cfg, MNIST_SHAPE, 10)
+        cfg.build(MNIST_SHAPE, 10)
 
 
 def test_models_end_in_a_softmax_over_the_classes(model_cfg) -> None:
-    for builder in BUILDERS:
-        model = build_model(model_cfg(builder), MNIST_SHAPE, 7)
+    for name in MODEL_NAMES:
+        model = model_cfg(name).build(MNIST_SHAPE, 7)
         assert model.output_shape == (None, 7)
         assert model.layers[-1].activation.__name__ == "softmax"
         assert model.get_layer("rescale").scale == pytest.approx(1 / 255)

@@ -1,66 +1,38 @@
-"""Model configs: Hydra rejects unknown keys and wrong types, validation rejects bad values."""
+"""Model configs: each YAML names its module's config class as `_target_`; the stage checks
+it once against that class (unknown keys, wrong types, impossible values) in one line."""
 
 from __future__ import annotations
 
 import re
-import shutil
-from pathlib import Path
 
 import pytest
-from hydra import compose, initialize_config_dir
 from hydra.errors import ConfigCompositionException
-from omegaconf import DictConfig, OmegaConf
-from omegaconf.errors import ConfigAttributeError, ValidationError
+from omegaconf import OmegaConf
 
-from convscope.cli import CONFIG_DIR
+from convscope.cli import CONFIG_DIR, compose_config, compose_stage_config
+from convscope.config import model_config, stage_config
 from convscope.errors import ConvscopeError
-from convscope.models.config import (
-    SCHEMAS,
-    DenseConfig,
-    LeNet5Config,
-    StackedConvConfig,
-    register_configs,
-    validate_model_config,
-)
-from convscope.training.config import register_train_config
+from convscope.models.config import ModelConfig
+from convscope.models.dense import DenseConfig
+from convscope.models.lenet5 import LeNet5Config
+from convscope.models.stacked_conv import StackedConvConfig
 
 MODEL_NAMES = sorted(path.stem for path in (CONFIG_DIR / "model").glob("*.yaml"))
 
 
-def compose_model(*overrides: str) -> DictConfig:
-    """The `model` node of the real primary config composed with `overrides`."""
-    register_configs()
-    register_train_config()
-    with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
-        return compose("config", overrides=list(overrides)).model
-
-
-@pytest.fixture(scope="module")
-def composed() -> dict[str, DictConfig]:
-    """Each conf/model/<name>.yaml as composed by Hydra (composed once: ~1 s each)."""
-    register_configs()  # compose_model registers again: registering must be idempotent
-    return {name: compose_model(f"model={name}") for name in MODEL_NAMES}
-
-
-def with_value(cfg: DictConfig, key: str, value: object) -> DictConfig:
-    """A copy of `cfg` with `key` set, as an override `model.<key>=<value>` would."""
-    changed = cfg.copy()
-    OmegaConf.update(changed, key, value)
-    return changed
-
-
 @pytest.mark.parametrize("name", MODEL_NAMES)
-def test_every_yaml_composes_validates_and_is_named_after_its_file(
-    composed: dict[str, DictConfig], name: str
-) -> None:
-    config = validate_model_config(composed[name])
+def test_every_yaml_checks_and_is_named_after_its_file(name: str) -> None:
+    yaml = OmegaConf.load(CONFIG_DIR / "model" / f"{name}.yaml")
+    config = compose_stage_config(f"model={name}").model
+    assert isinstance(config, ModelConfig)
     assert config.name == name
-    assert isinstance(config, SCHEMAS[config.builder])
-    assert OmegaConf.get_type(composed[name]) is SCHEMAS[config.builder]
+    assert f"{type(config).__module__}.{type(config).__qualname__}" == yaml._target_
+    # The module holding the class is the model's module: convscope.models.<name>.
+    assert type(config).__module__ == f"convscope.models.{name}"
 
 
 def test_override_values_reach_the_dataclass() -> None:
-    config = validate_model_config(compose_model("model=stacked_conv", "model.filters=[8,16,32]"))
+    config = compose_stage_config("model=stacked_conv", "model.filters=[8,16,32]").model
     assert isinstance(config, StackedConvConfig)
     assert config.filters == [8, 16, 32]
     assert config.padding == "same"
@@ -68,47 +40,51 @@ def test_override_values_reach_the_dataclass() -> None:
 
 def test_unknown_key_in_an_override_fails_at_composition() -> None:
     with pytest.raises(ConfigCompositionException) as info:
-        compose_model("model=dense", "model.fliters=3")
-    assert isinstance(info.value.__cause__, ConfigAttributeError)
+        compose_config("model=dense", "model.fliters=3")
     assert info.value.__cause__.full_key == "model.fliters"
 
 
-def test_wrong_type_in_an_override_fails_at_composition() -> None:
-    with pytest.raises(ConfigCompositionException) as info:
-        compose_model("model=dense", "model.units=abc")
-    assert isinstance(info.value.__cause__, ValidationError)
-    assert info.value.__cause__.full_key == "model.units"
+def stage_error(*overrides: str) -> str:
+    """The one-line error of checking the config composed with `overrides`."""
+    with pytest.raises(ConvscopeError) as info:
+        compose_stage_config(*overrides)
+    assert "\n" not in str(info.value)
+    return str(info.value)
 
 
-def test_unknown_key_in_a_yaml_file_fails_at_composition(tmp_path: Path) -> None:
-    conf = tmp_path / "conf"
-    shutil.copytree(CONFIG_DIR, conf)
-    with (conf / "model" / "dense.yaml").open("a") as yaml:
-        yaml.write("fliters: 3\n")
-    register_configs()
-    register_train_config()
-    with (
-        initialize_config_dir(str(conf), version_base="1.3"),
-        pytest.raises(ConfigCompositionException, match="In 'model/dense'") as info,
-    ):
-        compose("config", overrides=["model=dense"])
-    assert info.value.__context__.full_key == "model.fliters"
+def test_wrong_type_in_an_override_is_named() -> None:
+    assert stage_error("model=dense", "model.units=abc").startswith(
+        "model.units: Value 'abc' of type 'str' could not be converted to Integer"
+    )
+
+
+def test_unknown_key_in_a_yaml_file_is_named() -> None:
+    yaml = OmegaConf.load(CONFIG_DIR / "model" / "dense.yaml")
+    yaml.fliters = 3
+    with pytest.raises(ConvscopeError, match=re.escape("model.fliters: Key 'fliters' not in")):
+        model_config(OmegaConf.to_container(yaml))
 
 
 def test_key_of_another_model_is_unknown() -> None:
-    with pytest.raises(ConfigCompositionException, match=re.escape("model.filters")) as info:
-        compose_model("model=lenet5", "model.filters=[1,2,3]")
-    assert isinstance(info.value.__cause__, ConfigAttributeError)
-    assert info.value.__cause__.full_key == "model.filters"
-    assert "LeNet5Config" in str(info.value.__cause__)
+    message = stage_error("model=lenet5", "+model.filters=[1,2,3]")
+    assert message == "model.filters: Key 'filters' not in 'LeNet5Config'"
 
 
-def test_key_appended_with_plus_is_rejected_by_validation() -> None:
-    cfg = compose_model("model=lenet5", "+model.filters=[1,2,3]")
-    with pytest.raises(
-        ConvscopeError, match=re.escape("model.filters: unknown key for builder 'lenet5'")
-    ):
-        validate_model_config(cfg)
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ("convscope.models.resnet.ResNetConfig", "model._target_: cannot import"),
+        ("convscope.models.config.ModelConfig", "model._target_: expected a model's config"),
+        ("convscope.data.config.DataConfig", "model._target_: expected a model's config"),
+    ],
+)
+def test_target_that_is_no_model_config_is_named(target: str, message: str) -> None:
+    assert stage_error(f"model._target_={target}").startswith(message)
+
+
+def test_missing_target_is_named() -> None:
+    with pytest.raises(ConvscopeError, match=r"^model\._target_: expected the model's config"):
+        model_config({"name": "x", "units": 3})
 
 
 @pytest.mark.parametrize(
@@ -140,41 +116,45 @@ def test_key_appended_with_plus_is_rejected_by_validation() -> None:
     ],
 )
 def test_impossible_values_are_rejected_naming_the_key(
-    composed: dict[str, DictConfig], name: str, key: str, value: object, message: str
+    model_cfg, name: str, key: str, value: object, message: str
 ) -> None:
     with pytest.raises(ConvscopeError, match=re.escape(message)) as info:
-        validate_model_config(with_value(composed[name], key, value))
+        model_cfg(name, **{key: value})
     assert "\n" not in str(info.value)
 
 
 def test_impossible_value_from_the_command_line_is_rejected() -> None:
-    cfg = compose_model("model=stacked_conv", "model.filters=[32,-8,64]")
-    with pytest.raises(ConvscopeError, match=re.escape("model.filters[1]: expected a positive")):
-        validate_model_config(cfg)
+    message = stage_error("model=stacked_conv", "model.filters=[32,-8,64]")
+    assert message.startswith("model.filters[1]: expected a positive")
 
 
-def test_plain_mapping_is_checked_against_the_schema_of_its_builder(model_cfg) -> None:
-    plain = OmegaConf.to_container(model_cfg("lenet5", name="paper", pooling="average"))
-    assert validate_model_config(plain) == LeNet5Config(
+def test_plain_mapping_is_checked_against_the_class_it_names(model_cfg) -> None:
+    assert model_cfg("lenet5", name="paper", pooling="average") == LeNet5Config(
         name="paper", activation="relu", pooling="average"
     )
-    dense = validate_model_config(model_cfg("dense", units=64))
+    dense = model_cfg("dense", units=64)
     assert dense == DenseConfig(name="dense", units=64, activation="relu", dropout=0.2)
 
 
 @pytest.mark.parametrize(
     "mapping, message",
     [
-        ({"name": "x", "builder": "resnet"}, "model.builder: expected one of dense, lenet5"),
-        ({"name": "x", "builder": "dense", "fliters": 3}, "model.fliters: unknown key for builder"),
-        ({"name": "x", "builder": "dense", "units": "many"}, "model.units: Value 'many'"),
+        ({"fliters": 3}, "model.fliters: Key 'fliters' not in 'DenseConfig'"),
+        ({"units": "many"}, "model.units: Value 'many'"),
         (
-            {"name": "x", "builder": "dense", "units": 9, "dropout": 0.0},
+            {"units": 9, "dropout": 0.0},
             "model.activation: Structured config of type `DenseConfig` has missing mandatory value",
         ),
     ],
 )
 def test_plain_mapping_errors_are_one_line(mapping: dict, message: str) -> None:
+    target = {"_target_": "convscope.models.dense.DenseConfig", "name": "x"}
     with pytest.raises(ConvscopeError, match=re.escape(message)) as info:
-        validate_model_config(mapping)
+        model_config(target | mapping)
     assert "\n" not in str(info.value)
+
+
+def test_a_composed_config_is_checked_whole_once() -> None:
+    config = stage_config(compose_config("model=dense"))
+    assert isinstance(config.model, DenseConfig)
+    assert config.train.epochs >= 1 and config.data.name == "mnist"

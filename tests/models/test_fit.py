@@ -8,19 +8,20 @@ import keras
 import numpy as np
 import pytest
 
-from convscope.models.config import SCHEMAS
-from convscope.models.registry import build_model
+from convscope.cli import CONFIG_DIR
+
+MODEL_NAMES = sorted(path.stem for path in (CONFIG_DIR / "model").glob("*.yaml"))
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("builder", sorted(SCHEMAS))
-def test_two_epochs_on_512_real_images(processed_mnist: Path, model_cfg, builder: str) -> None:
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_two_epochs_on_512_real_images(processed_mnist: Path, model_cfg, name: str) -> None:
     images = np.load(processed_mnist / "train_images.npy")[:512]
     labels = np.load(processed_mnist / "train_labels.npy")[:512]
     inputs = images[..., np.newaxis].astype("float32")  # raw 0..255, as the pipeline feeds them
 
     keras.utils.set_random_seed(0)
-    model = build_model(model_cfg(builder), inputs.shape[1:], 10)
+    model = model_cfg(name).build(inputs.shape[1:], 10)
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     losses = model.fit(inputs, labels, batch_size=64, epochs=2, verbose=0).history["loss"]
 

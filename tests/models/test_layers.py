@@ -6,7 +6,6 @@ import keras
 import pytest
 
 from convscope.models.layers import COLUMNS, layer_table, parameter_summary
-from convscope.models.registry import build_model
 
 MNIST_SHAPE = (28, 28, 1)
 
@@ -16,7 +15,7 @@ def build(model_cfg):
     """`build("dense", units=64)`: the model of conf/model/dense.yaml with `units` set."""
 
     def make(yaml_name: str, /, **values: object) -> keras.Model:
-        return build_model(model_cfg(yaml_name, **values), MNIST_SHAPE, 10)
+        return model_cfg(yaml_name, **values).build(MNIST_SHAPE, 10)
 
     return make
 

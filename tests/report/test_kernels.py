@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 
 from convscope.errors import ConvscopeError
-from convscope.models.config import LeNet5Config
-from convscope.models.registry import build_model
+from convscope.models.lenet5 import LeNet5Config
 from convscope.report.kernels import dense_templates, feature_maps, kernel_grid
 
 
@@ -140,9 +139,7 @@ def test_feature_maps_rejects_a_model_without_inputs(digit):
 
 def test_feature_maps_of_lenet5_cover_all_three_conv_layers(digit, mosaic):
     keras.utils.set_random_seed(0)
-    lenet5 = build_model(
-        LeNet5Config(name="lenet5", activation="relu", pooling="max"), (28, 28, 1), 10
-    )
+    lenet5 = LeNet5Config(name="lenet5", activation="relu", pooling="max").build((28, 28, 1), 10)
 
     figures = feature_maps(lenet5, digit)
 

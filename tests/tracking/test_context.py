@@ -7,14 +7,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hydra import compose, initialize_config_dir
 from hydra.core.hydra_config import HydraConfig
 
-from convscope.cli import CONFIG_DIR
-from convscope.models.config import register_configs
+from convscope.cli import compose_config
 from convscope.sweeps.job import ENVIRONMENT, PARENT_RUN_TAG
 from convscope.tracking.context import git_commit, hydra_overrides, run_tags
-from convscope.training.config import register_train_config
 
 OVERRIDES = ["model=dense", "train.learning_rate=0.01"]
 
@@ -45,10 +42,7 @@ def outside_any_job(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def hydra_job() -> Iterator[None]:
     """The Hydra config of a job run with OVERRIDES, as `@hydra.main` sets it."""
-    register_configs()
-    register_train_config()
-    with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
-        cfg = compose("config", overrides=OVERRIDES, return_hydra_config=True)
+    cfg = compose_config(*OVERRIDES, return_hydra_config=True)
     HydraConfig.instance().set_config(cfg)
     yield
     HydraConfig.instance().cfg = None

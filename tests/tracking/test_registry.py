@@ -23,8 +23,9 @@ import pytest
 from mlflow.tracking import MlflowClient
 from omegaconf import OmegaConf
 
+from convscope.comparison.config import CompareConfig
+from convscope.config import typed
 from convscope.errors import ConvscopeError
-from convscope.evaluation.config import compare_config
 from convscope.tracking.registry import Candidate, choose_champion, register_models
 
 REPO = Path(__file__).resolve().parents[2]
@@ -43,7 +44,8 @@ QUICK_TIMING = (
     "evaluate.timing.throughput_batch_size=64",
     "evaluate.timing.throughput_batches=2",
 )
-REGISTRY = compare_config(OmegaConf.load(REPO / "conf" / "compare" / "default.yaml")).registry
+COMPARE_YAML = REPO / "conf" / "compare" / "default.yaml"
+REGISTRY = typed("compare", CompareConfig, OmegaConf.load(COMPARE_YAML)).registry
 
 
 @dataclass(frozen=True)
@@ -238,11 +240,11 @@ def test_champion_is_the_highest_test_accuracy_first_on_ties() -> None:
         ("model_name", "{dataset}-{arch}"),
         ("champion_name", "{dataset}-{model}"),
         ("champion_name", 7),
-        ("enabled", "yes"),
+        ("enabled", "maybe"),
     ],
 )
 def test_bad_registry_setting_is_named(key: str, value: object) -> None:
-    cfg = OmegaConf.load(REPO / "conf" / "compare" / "default.yaml")
+    cfg = OmegaConf.load(COMPARE_YAML)
     cfg.registry[key] = value
-    with pytest.raises(ConvscopeError, match=rf"^compare\.registry\.{key}: expected"):
-        compare_config(cfg)
+    with pytest.raises(ConvscopeError, match=rf"^compare\.registry\.{key}: "):
+        typed("compare", CompareConfig, cfg)

@@ -3,19 +3,15 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import mlflow
 import pytest
-from hydra import compose, initialize_config_dir
 from mlflow.tracking import MlflowClient
-from omegaconf import OmegaConf
 
-from convscope.cli import CONFIG_DIR
+from convscope.cli import compose_stage_config
 from convscope.errors import ConvscopeError
-from convscope.models.config import register_configs
-from convscope.tracking.system_metrics import system_metrics_interval
-from convscope.training.config import register_train_config
 
 # What MLflow's monitor records on a machine without a GPU (psutil's figures).
 EXPECTED = {
@@ -32,8 +28,6 @@ EXPECTED = {
 def test_a_training_run_records_system_metrics(processed_mnist: Path, tmp_path: Path) -> None:
     from convscope.training.trainer import train  # loads TensorFlow
 
-    register_configs()
-    register_train_config()
     overrides = [
         "model=dense",
         f"paths.processed={processed_mnist}",
@@ -48,8 +42,7 @@ def test_a_training_run_records_system_metrics(processed_mnist: Path, tmp_path: 
         "train.epochs=1",
         "train.verbose=0",
     ]
-    with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
-        cfg = compose("config", overrides)
+    cfg = compose_stage_config(*overrides)
     assert cfg.tracking.system_metrics is True  # on by default
     previous_uri = mlflow.get_tracking_uri()
     try:
@@ -66,14 +59,13 @@ def test_a_training_run_records_system_metrics(processed_mnist: Path, tmp_path: 
 
 
 def test_the_switch_and_the_interval_are_checked() -> None:
-    default = OmegaConf.load(CONFIG_DIR / "tracking" / "local.yaml")
-    assert default.system_metrics is True
-    assert system_metrics_interval(default) == pytest.approx(default.system_metrics_interval)
-    assert system_metrics_interval(OmegaConf.create({"system_metrics": False})) is None
-    for bad, key in [
-        ({"system_metrics": "yes"}, "tracking.system_metrics:"),
-        ({"system_metrics": True, "system_metrics_interval": 0}, "system_metrics_interval"),
-        ({"system_metrics": True, "system_metrics_interval": "fast"}, "system_metrics_interval"),
+    assert compose_stage_config().tracking.system_metrics is True  # on by default
+    off = compose_stage_config("tracking.system_metrics=false").tracking
+    assert off.system_metrics is False
+    for override, message in [
+        ("tracking.system_metrics=often", "tracking.system_metrics: Value 'often'"),
+        ("tracking.system_metrics_interval=0", "tracking.system_metrics_interval: expected a pos"),
+        ("tracking.system_metrics_interval=fast", "tracking.system_metrics_interval: Value 'fast'"),
     ]:
-        with pytest.raises(ConvscopeError, match=key):
-            system_metrics_interval(OmegaConf.create(bad))
+        with pytest.raises(ConvscopeError, match=re.escape(message)):
+            compose_stage_config(override)

@@ -5,44 +5,35 @@ from __future__ import annotations
 import re
 
 import pytest
-from hydra import compose, initialize_config_dir
 from hydra.errors import ConfigCompositionException
-from omegaconf import DictConfig, OmegaConf
-from omegaconf.errors import ConfigAttributeError, ValidationError
+from omegaconf import OmegaConf
+from omegaconf.errors import ConfigAttributeError
 
-from convscope.cli import CONFIG_DIR
+from convscope.cli import CONFIG_DIR, compose_config, compose_stage_config
+from convscope.config import typed
 from convscope.errors import ConvscopeError
-from convscope.models.config import register_configs
-from convscope.training.config import TrainConfig, register_train_config, validate_train_config
-
-
-def compose_train(*overrides: str) -> DictConfig:
-    """The `train` node of the real primary config composed with `overrides`."""
-    register_configs()
-    register_train_config()
-    with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
-        return compose("config", overrides=list(overrides)).train
+from convscope.training.config import TrainConfig
 
 
 @pytest.fixture(scope="module")
-def default() -> DictConfig:
-    return compose_train()
+def default() -> dict:
+    """conf/train/default.yaml as the stage resolves it."""
+    return OmegaConf.to_container(compose_config().train, resolve=True)
 
 
-def test_default_yaml_validates_to_its_values(default: DictConfig) -> None:
+def test_default_yaml_checks_to_its_values(default: dict) -> None:
     yaml = OmegaConf.load(CONFIG_DIR / "train" / "default.yaml")
-    yaml.pop("defaults")
 
-    config = validate_train_config(default)
+    config = compose_stage_config().train
 
     assert isinstance(config, TrainConfig)
     assert OmegaConf.to_container(OmegaConf.structured(config)) == OmegaConf.to_container(yaml)
 
 
 def test_overrides_reach_the_dataclass() -> None:
-    config = validate_train_config(
-        compose_train("train.optimizer=sgd", "train.subset=512", "train.early_stopping.patience=0")
-    )
+    config = compose_stage_config(
+        "train.optimizer=sgd", "train.subset=512", "train.early_stopping.patience=0"
+    ).train
     assert (config.optimizer, config.subset, config.early_stopping.patience) == ("sgd", 512, 0)
 
 
@@ -80,29 +71,33 @@ def test_overrides_reach_the_dataclass() -> None:
     ],
 )
 def test_impossible_values_are_one_line_naming_the_key(
-    default: DictConfig, key: str, value: object, message: str
+    default: dict, key: str, value: object, message: str
 ) -> None:
-    changed = default.copy()
+    changed = OmegaConf.create(default)
     OmegaConf.update(changed, key, value)
     with pytest.raises(ConvscopeError) as info:
-        validate_train_config(changed)
+        typed("train", TrainConfig, OmegaConf.to_container(changed))
     assert str(info.value) == message
 
 
 def test_impossible_value_from_the_command_line_is_rejected() -> None:
     with pytest.raises(ConvscopeError, match=re.escape("train.batch_size: expected a positive")):
-        validate_train_config(compose_train("train.batch_size=-8"))
+        compose_stage_config("train.batch_size=-8")
 
 
 def test_unknown_key_fails_at_composition_naming_it() -> None:
     with pytest.raises(ConfigCompositionException) as info:
-        compose_train("train.epoch=3")
+        compose_config("train.epoch=3")
     assert isinstance(info.value.__cause__, ConfigAttributeError)
     assert info.value.__cause__.full_key == "train.epoch"
 
 
-def test_wrong_type_fails_at_composition_naming_it() -> None:
-    with pytest.raises(ConfigCompositionException) as info:
-        compose_train("train.epochs=many")
-    assert isinstance(info.value.__cause__, ValidationError)
-    assert info.value.__cause__.full_key == "train.epochs"
+def test_unknown_key_added_with_plus_is_named() -> None:
+    with pytest.raises(ConvscopeError, match=re.escape("train.epoch: Key 'epoch' not in")):
+        compose_stage_config("+train.epoch=3")
+
+
+def test_wrong_type_is_named() -> None:
+    with pytest.raises(ConvscopeError) as info:
+        compose_stage_config("train.epochs=many")
+    assert str(info.value).startswith("train.epochs: Value 'many' of type 'str' could not")

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import keras
 import pytest
-from hydra import compose, initialize_config_dir
 
-from convscope.cli import CONFIG_DIR
-from convscope.models.config import register_configs
-from convscope.training.config import TrainConfig, register_train_config
+from convscope.cli import compose_stage_config
+from convscope.training.config import TrainConfig
 from convscope.training.optim import learning_rate, make_optimizer
 from convscope.training.trainer import compiled_model
 
@@ -18,7 +17,7 @@ STEPS_PER_EPOCH = 10
 
 
 def train_config(**values: object) -> TrainConfig:
-    """A TrainConfig with every value that the optimizer reads given explicitly."""
+    """The default TrainConfig with every value that the optimizer reads given explicitly."""
     base: dict[str, object] = {
         "optimizer": "adam",
         "learning_rate": 0.01,
@@ -28,7 +27,7 @@ def train_config(**values: object) -> TrainConfig:
         "momentum": 0.9,
         "epochs": 4,
     }
-    return TrainConfig(**{**base, **values})
+    return dataclasses.replace(compose_stage_config().train, **{**base, **values})
 
 
 def rate_at(optimizer: keras.optimizers.Optimizer, step: int) -> float:
@@ -111,11 +110,7 @@ def test_schedule_applies_to_every_optimizer() -> None:
 
 def compiled(*overrides: str, train_images: int = 1000) -> keras.Model:
     """A model compiled from the real composed config with `overrides`."""
-    register_configs()
-    register_train_config()
-    with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
-        cfg = compose("config", overrides=["model=dense", *overrides])
-    return compiled_model(cfg, train_images)
+    return compiled_model(compose_stage_config("model=dense", *overrides), train_images)
 
 
 def test_settings_reach_the_compiled_models_optimizer() -> None:

@@ -9,15 +9,12 @@ from pathlib import Path
 import keras
 import pandas as pd
 import pytest
-from hydra import compose, initialize_config_dir
 from mlflow.tracking import MlflowClient
-from omegaconf import DictConfig
 
-from convscope.cli import CONFIG_DIR
-from convscope.models.config import register_configs
+from convscope.cli import compose_stage_config
+from convscope.config import StageConfig
 from convscope.training import callbacks, trainer
 from convscope.training.checkpoint import ResumeState, fingerprint
-from convscope.training.config import register_train_config
 
 EPOCH_METRICS = ("loss", "accuracy", "val_loss", "val_accuracy", "epoch_seconds", "learning_rate")
 
@@ -28,11 +25,9 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("store") / "mlflow.db"
 
 
-def training_config(tmp: Path, processed: Path, *extra: str) -> DictConfig:
+def training_config(tmp: Path, processed: Path, *extra: str) -> StageConfig:
     """The real composed config for the dense model, with temporary outputs (pass
     `tracking.uri=...` to log to a shared store)."""
-    register_configs()
-    register_train_config()
     overrides = [
         "model=dense",
         f"paths.processed={processed}",
@@ -45,8 +40,7 @@ def training_config(tmp: Path, processed: Path, *extra: str) -> DictConfig:
         "train.verbose=0",
         *extra,
     ]
-    with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
-        return compose("config", overrides=overrides)
+    return compose_stage_config(*overrides)
 
 
 class InterruptAfter(keras.callbacks.Callback):
@@ -62,7 +56,7 @@ class InterruptAfter(keras.callbacks.Callback):
             raise KeyboardInterrupt
 
 
-def interrupted_training(cfg: DictConfig, after: int, monkeypatch: pytest.MonkeyPatch) -> None:
+def interrupted_training(cfg: StageConfig, after: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """Run the real trainer on `cfg` and interrupt it after epoch `after`."""
     with monkeypatch.context() as patch:
         # The trainer puts early stopping last among its callbacks: interrupt after it.
@@ -82,16 +76,18 @@ def epoch_steps(client: MlflowClient, run_id: str) -> dict[str, list[int]]:
 
 def test_fingerprint_covers_data_model_and_train_only(tmp_path: Path) -> None:
     base = training_config(tmp_path, tmp_path)
-    same = fingerprint(base)
+    same = fingerprint(base.composed)
     elsewhere = training_config(
         tmp_path / "other",
         tmp_path / "other",
         "tracking.experiment=elsewhere",
         "evaluate.batch_size=7",
     )
-    assert fingerprint(elsewhere) == same, "paths, tracking and evaluate do not shape the weights"
+    assert fingerprint(elsewhere.composed) == same, (
+        "paths, tracking and evaluate do not shape the weights"
+    )
     for override in ("train.learning_rate=0.5", "model.units=7", "data.validation.seed=1"):
-        assert fingerprint(training_config(tmp_path, tmp_path, override)) != same, override
+        assert fingerprint(training_config(tmp_path, tmp_path, override).composed) != same, override
 
 
 def test_resume_state_discards_a_checkpoint_of_another_config(tmp_path: Path) -> None:
@@ -128,7 +124,7 @@ def test_interrupted_training_resumes_its_run_and_restarts_patience(
         "train.early_stopping.monitor=val_accuracy",
     )
     interrupted_training(cfg, after=2, monkeypatch=monkeypatch)
-    state = ResumeState(Path(cfg.paths.checkpoints), fingerprint(cfg))
+    state = ResumeState(Path(cfg.paths.checkpoints), fingerprint(cfg.composed))
     first_run = state.run_id
     assert state.completed_epochs() == 2
 
@@ -160,7 +156,7 @@ def test_checkpoint_of_another_config_is_discarded(
     shared = (f"tracking.uri=sqlite:///{store}", "tracking.experiment=fingerprint")
     first = training_config(tmp_path, processed_mnist, *shared, "train.epochs=2")
     interrupted_training(first, after=1, monkeypatch=monkeypatch)
-    interrupted_run = ResumeState(Path(first.paths.checkpoints), fingerprint(first)).run_id
+    interrupted_run = ResumeState(Path(first.paths.checkpoints), fingerprint(first.composed)).run_id
 
     changed = training_config(
         tmp_path, processed_mnist, *shared, "train.epochs=2", "model.units=32"

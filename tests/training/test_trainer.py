@@ -9,19 +9,14 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
-from hydra import compose, initialize_config_dir
 from mlflow.tracking import MlflowClient
 
-from convscope.cli import CONFIG_DIR
-from convscope.models.config import register_configs
-from convscope.training.config import register_train_config
+from convscope.cli import compose_stage_config
 from convscope.training.trainer import as_model_input, train
 
 
 def training_config(tmp: Path, processed: Path, model: str, *extra: str):
     """The real composed config, pointed at temporary outputs and a temporary store."""
-    register_configs()
-    register_train_config()
     overrides = [
         f"model={model}",
         f"paths.processed={processed}",
@@ -34,8 +29,7 @@ def training_config(tmp: Path, processed: Path, model: str, *extra: str):
         "train.verbose=0",
         *extra,
     ]
-    with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
-        return compose("config", overrides=overrides)
+    return compose_stage_config(*overrides)
 
 
 @pytest.mark.slow
