@@ -1,4 +1,4 @@
-"""What every benchmark shares: the composed stage config, the data, fair repetitions, timers.
+"""What every benchmark shares: the pipeline's models, the data, fair repetitions, timers.
 
 Fairness rules used throughout: every variant runs once untimed first (warm-up: kernels,
 graph tracing, the MLflow store's schema), then `repeats` rounds in which every variant runs
@@ -19,15 +19,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
-from hydra import compose, initialize_config_dir
-from omegaconf import DictConfig
+from omegaconf import OmegaConf
 
 from convscope.cli import CONFIG_DIR
-from convscope.models.config import register_configs
-from convscope.training.config import register_train_config
+from convscope.config import StageConfig
 
 REPO = CONFIG_DIR.parent
-MODELS = ("dense", "lenet5", "stacked_conv")
 DEFAULT_PROCESSED = REPO / "data" / "processed" / "mnist"
 
 if TYPE_CHECKING:
@@ -43,12 +40,16 @@ def log(message: str) -> None:
     print(f"[{minutes:02d}:{seconds:02d}] {message}", flush=True)
 
 
-def stage_config(*overrides: str) -> DictConfig:
-    """The train stage's real composed config (`conf/config.yaml`) with Hydra `overrides`."""
-    register_configs()
-    register_train_config()
-    with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
-        return compose("config", overrides=list(overrides))
+def pipeline_models() -> tuple[str, ...]:
+    """The models `dvc repro` trains: `models` in params.yaml, each a conf/model/<name>.yaml."""
+    models = tuple(OmegaConf.load(REPO / "params.yaml").models)
+    missing = [name for name in models if not (CONFIG_DIR / "model" / f"{name}.yaml").is_file()]
+    if missing:
+        raise ValueError(f"params.yaml: models without a conf/model/<name>.yaml: {missing}")
+    return models
+
+
+MODELS = pipeline_models()
 
 
 def interleaved(
@@ -87,7 +88,7 @@ def median(values: Sequence[float]) -> float:
     return (ordered[middle - 1] + ordered[middle]) / 2
 
 
-def model_inputs(cfg: DictConfig, split: str) -> tuple[np.ndarray, np.ndarray]:
+def model_inputs(cfg: StageConfig, split: str) -> tuple[np.ndarray, np.ndarray]:
     """One split as the train stage feeds it: float32 (N, H, W, 1) images and uint8 labels;
     the training split cut to `train.subset` images when that is set."""
     from convscope.data.arrays import load_split

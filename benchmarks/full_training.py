@@ -21,7 +21,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmarks.common import REPO, log, model_inputs, stage_config
+from benchmarks.common import REPO, log, model_inputs
+from convscope.cli import compose_stage_config
 
 # Test accuracy each model must reach with the default config.
 TARGETS = {"dense": 0.980, "lenet5": 0.990, "stacked_conv": 0.993}
@@ -47,7 +48,7 @@ def evaluate_test_accuracy(model_file: Path, processed: Path) -> float:
     """Accuracy of a saved model on the test split."""
     import keras
 
-    x_test, y_test = model_inputs(stage_config(f"paths.processed={processed}"), "test")
+    x_test, y_test = model_inputs(compose_stage_config(f"paths.processed={processed}"), "test")
     model = keras.models.load_model(model_file)
     _, accuracy = model.evaluate(x_test, y_test, batch_size=1024, verbose=0)
     return float(accuracy)

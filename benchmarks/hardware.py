@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmarks.common import interleaved, log, median, model_inputs, stage_config
+from benchmarks.common import interleaved, log, median, model_inputs
+from convscope.cli import compose_stage_config
 
 FLOPS_PER_MAC = 2
 TRAINING_PASSES = 3  # forward, backward to the activations, backward to the weights
@@ -93,7 +94,7 @@ def measure_training_flops(
     progress(f"hardware: training throughput on {images} images")
     epochs, warmups, macs = {}, {}, {}
     for name in models:
-        cfg = stage_config(
+        cfg = compose_stage_config(
             f"model={name}", f"paths.processed={processed}", f"train.subset={images}"
         )
         x, y = model_inputs(cfg, "train")

@@ -42,8 +42,8 @@ from benchmarks.common import (
     log,
     median,
     model_inputs,
-    stage_config,
 )
+from convscope.cli import compose_stage_config
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ def stage_parts() -> dict[str, tuple[object, str]]:
 
     return {
         "load data": (trainer, "load_split"),
-        "build model": (trainer, "build_model"),
+        "build and compile model": (trainer, "compiled_model"),
         "mlflow store": (trainer, "connect"),
         "log config": (artifacts, "log_config"),
         "log parameter counts": (artifacts, "log_parameter_counts"),
@@ -86,7 +86,7 @@ def run_stage(cfg_overrides: Sequence[str], workdir: Path) -> Timing:
     from convscope.training.trainer import train
 
     run_dir = Path(tempfile.mkdtemp(prefix="stage-", dir=workdir))
-    cfg = stage_config(
+    cfg = compose_stage_config(
         *cfg_overrides,
         f"paths.model_dir={run_dir / 'model'}",
         f"paths.checkpoints={run_dir / 'checkpoints'}",
@@ -114,7 +114,7 @@ def run_baseline(cfg_overrides: Sequence[str]) -> Timing:
 
     from convscope.training.trainer import compiled_model
 
-    cfg = stage_config(*cfg_overrides)
+    cfg = compose_stage_config(*cfg_overrides)
     keras.backend.clear_session()
     keras.utils.set_random_seed(cfg.train.seed)
 
@@ -154,7 +154,7 @@ def measure_overhead(
 
     full = load_meta(processed)["counts"]["train"]
     images = subset or full
-    default_images = full * int(stage_config().train.epochs)
+    default_images = full * int(compose_stage_config().train.epochs)
     rows, parts = [], {}
     with tempfile.TemporaryDirectory(prefix="convscope-overhead-") as tmp:
         workdir = Path(tmp)

@@ -31,8 +31,8 @@ from benchmarks.common import (
     log,
     median,
     model_inputs,
-    stage_config,
 )
+from convscope.cli import compose_stage_config
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ def epoch_runner(
 
     from convscope.training.trainer import compiled_model
 
-    cfg = stage_config(
+    cfg = compose_stage_config(
         f"model={model}",
         f"paths.processed={processed}",
         f"train.subset={images}",
@@ -200,7 +200,6 @@ def _table(model: str, runs: dict[str, list[float]]) -> pd.DataFrame:
 
 def child_main(argv: Sequence[str] | None = None) -> None:
     """Child process: apply the config's thread settings, warm up, time one epoch, print JSON."""
-    from convscope.training.config import validate_train_config
     from convscope.training.trainer import configure_tensorflow
 
     parser = argparse.ArgumentParser(description=__doc__)
@@ -209,8 +208,8 @@ def child_main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--images", type=int, required=True)
     parser.add_argument("--override", action="append", default=[])
     args = parser.parse_args(argv)
-    cfg = stage_config(f"model={args.model}", *args.override)
-    configure_tensorflow(validate_train_config(cfg.train))
+    cfg = compose_stage_config(f"model={args.model}", *args.override)
+    configure_tensorflow(cfg.train)
     timed, warm = epoch_runner(
         args.processed, args.model, args.images, Setting("child", tuple(args.override))
     )

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmarks.common import interleaved, log, median, model_inputs, stage_config
+from benchmarks.common import interleaved, log, median, model_inputs
+from convscope.cli import compose_stage_config
 
 
 @dataclass(frozen=True)
@@ -74,11 +75,10 @@ def train_until(cfg_overrides: Sequence[str], target: float) -> Progress:
     reaches `target`, early stopping fires or the configured epochs are done."""
 
     from convscope.training.callbacks import early_stopping
-    from convscope.training.config import validate_train_config
     from convscope.training.trainer import compiled_model, configure_tensorflow
 
-    cfg = stage_config(*cfg_overrides, "train.verbose=0")
-    train_cfg = validate_train_config(cfg.train)
+    cfg = compose_stage_config(*cfg_overrides, "train.verbose=0")
+    train_cfg = cfg.train
     configure_tensorflow(train_cfg)
     x_train, y_train = model_inputs(cfg, "train")
     x_val, y_val = model_inputs(cfg, "val")
