@@ -1,6 +1,6 @@
 """Measuring trained models on the test set, and gathering the results for the comparison.
 
-- `convscope.evaluation.config`: the checked `evaluate` config (`evaluate_config(cfg)`);
+- `convscope.evaluation.config`: the `evaluate` group's schema (`EvaluateConfig`);
 - `convscope.evaluation.inputs`: a trained model's files (`model.keras`, `run.json`),
   checked with one-line errors, without importing TensorFlow;
 - `convscope.evaluation.trained_model`: the Keras model loaded, its first-layer weights;
