@@ -65,7 +65,7 @@ class EvaluationPaths:
     @classmethod
     def from_config(cls, cfg: StageConfig) -> EvaluationPaths:
         """The paths of `cfg.model.name` under `cfg.paths`."""
-        name = cfg.model.name
+        name = str(cfg.model.name)
         model_dir, reports = Path(cfg.paths.model_dir), Path(cfg.paths.reports)
         return cls(
             model_file=model_dir / MODEL_FILE,
@@ -93,7 +93,7 @@ def evaluate(cfg: StageConfig) -> dict[str, Any]:
     """Evaluate `cfg.model` on the test split; write its reports; return its metrics."""
     settings = cfg.evaluate
     paths = EvaluationPaths.from_config(cfg)
-    name = cfg.model.name
+    name = str(cfg.model.name)
     model = load_trained_model(paths.model_file)
     record = load_run_record(paths.run_file)
     processed = Path(cfg.paths.processed)
@@ -151,7 +151,7 @@ def training_run_client(
 ) -> MlflowClient:
     """A client of the tracking store; fail with one line if the training run is not in it."""
     connect(tracking)
-    client = MlflowClient(tracking.uri)
+    client = MlflowClient(str(tracking.uri))
     try:
         client.get_run(record.run_id)
     except MlflowException:
