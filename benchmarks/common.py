@@ -90,8 +90,7 @@ def median(values: Sequence[float]) -> float:
 def model_inputs(cfg: DictConfig, split: str) -> tuple[np.ndarray, np.ndarray]:
     """One split as the train stage feeds it: float32 (N, H, W, 1) images and uint8 labels;
     the training split cut to `train.subset` images when that is set."""
-    from convscope.data.arrays import load_split
-    from convscope.training.trainer import as_model_input
+    from convscope.data.arrays import as_model_input, load_split
 
     images, labels = load_split(Path(cfg.paths.processed), split)
     if split == "train" and cfg.train.subset is not None:

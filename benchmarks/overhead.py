@@ -150,9 +150,9 @@ def measure_overhead(
     median seconds of each part of the stage outside `model.fit` (rows: parts, columns:
     models).
     """
-    from convscope.data.arrays import load_meta
+    from convscope.records.dataset import META_FILE, DatasetMeta
 
-    full = load_meta(processed)["counts"]["train"]
+    full = DatasetMeta.read(processed / META_FILE).counts["train"]
     images = subset or full
     default_images = full * int(stage_config().train.epochs)
     rows, parts = [], {}

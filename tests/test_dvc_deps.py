@@ -17,7 +17,7 @@ import grimp
 import pytest
 from dvc.repo import Repo
 
-from convscope.evaluation.inputs import MODEL_FILE, RUN_FILE
+from convscope.records.run import MODEL_FILE, RUN_FILE
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SRC = REPO_ROOT / "src"

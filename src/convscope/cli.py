@@ -25,7 +25,7 @@ from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException
 
 from convscope.console import tensorflow_notices_filtered
-from convscope.errors import ConvscopeError
+from convscope.errors import ConvscopeError, first_line
 from convscope.models.config import omegaconf_error_line
 from convscope.models.config import register_configs as register_model_configs
 from convscope.training.config import register_train_config
@@ -93,13 +93,13 @@ def config_error_line(err: HydraException | OmegaConfBaseException) -> str:
         in_file = re.match(r"In '([^']+)'", str(err))
         suffix = f" (in conf/{in_file.group(1)}.yaml)" if in_file else ""
         return omegaconf_error_line(cause) + suffix
-    first_line = str(err).strip().splitlines()[0]
+    line = first_line(err)
     if isinstance(err, OverrideParseException):
-        return f"override {err.override!r}: {first_line}"
+        return f"override {err.override!r}: {line}"
     if isinstance(err, MissingConfigException) and err.options:
         options = [name for name in err.options if not name.endswith("_schema")]
-        return f"{first_line} (available: {', '.join(options)})"
-    return first_line
+        return f"{line} (available: {', '.join(options)})"
+    return line
 
 
 def _exit_with(message: str) -> None:

@@ -9,6 +9,7 @@ from omegaconf import DictConfig
 
 from convscope.cli import stage
 from convscope.models.config import validate_model_config
+from convscope.sweeps.job import current_job
 from convscope.tracking.system_metrics import system_metrics_interval
 from convscope.training.config import validate_train_config
 
@@ -22,7 +23,8 @@ def main(cfg: DictConfig) -> float:
     # Imported here so that `--help` and config errors answer without loading TensorFlow.
     from convscope.training.trainer import train
 
-    return train(cfg).best_val_accuracy
+    job = current_job()  # set by the sweep callback in a Hydra multirun
+    return train(cfg, job.tags() if job else None).best_val_accuracy
 
 
 if __name__ == "__main__":

@@ -13,9 +13,10 @@ from hydra import compose, initialize_config_dir
 from mlflow.tracking import MlflowClient
 
 from convscope.cli import CONFIG_DIR
+from convscope.data.arrays import as_model_input
 from convscope.models.config import register_configs
 from convscope.training.config import register_train_config
-from convscope.training.trainer import as_model_input, train
+from convscope.training.trainer import train
 
 
 def training_config(tmp: Path, processed: Path, model: str, *extra: str):

@@ -17,7 +17,7 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from convscope.errors import ConvscopeError
+from convscope.errors import ConvscopeError, first_line
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "elu", "selu", "gelu", "silu")
 PADDINGS = ("same", "valid")
@@ -149,8 +149,7 @@ def omegaconf_error_line(err: OmegaConfBaseException, prefix: str = "") -> str:
     """Render an OmegaConf error (unknown key, wrong type, missing value) as one line."""
     full_key = getattr(err, "full_key", None) or ""
     key = ".".join(part for part in (prefix, full_key) if part)
-    message = str(err).splitlines()[0] if str(err) else type(err).__name__
-    return f"{key}: {message}" if key else message
+    return f"{key}: {first_line(err)}" if key else first_line(err)
 
 
 def _check_positive(key: str, value: int) -> None:

@@ -1,4 +1,4 @@
-"""Read the small JSON records stages hand each other (meta, run, metrics), or fail in one line."""
+"""Read and write the small JSON records stages hand each other, or fail in one line."""
 
 from __future__ import annotations
 
@@ -7,7 +7,13 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from convscope.atomic import write_text
 from convscope.errors import ConvscopeError
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Atomically write `data` as indented JSON (keys in their given order) to `path`."""
+    write_text(path, json.dumps(data, indent=2) + "\n")
 
 
 def read_json_record(path: Path, required: Iterable[str], hint: str) -> dict[str, Any]:
