@@ -8,15 +8,13 @@ variants alike; figures are medians over the rounds.
 
 from __future__ import annotations
 
-import functools
 import os
 import platform
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 import numpy as np
 from hydra import compose, initialize_config_dir
@@ -29,9 +27,6 @@ from convscope.training.config import register_train_config
 REPO = CONFIG_DIR.parent
 MODELS = ("dense", "lenet5", "stacked_conv")
 DEFAULT_PROCESSED = REPO / "data" / "processed" / "mnist"
-
-if TYPE_CHECKING:
-    pass
 
 T = TypeVar("T")
 _STARTED = time.perf_counter()
@@ -96,41 +91,6 @@ def model_inputs(cfg: DictConfig, split: str) -> tuple[np.ndarray, np.ndarray]:
     if split == "train" and cfg.train.subset is not None:
         images, labels = images[: cfg.train.subset], labels[: cfg.train.subset]
     return as_model_input(images), labels
-
-
-@contextmanager
-def call_timer(targets: Mapping[str, tuple[object, str]]) -> Iterator[dict[str, list[float]]]:
-    """Time the calls made inside the block to each `label: (owner, attribute)` in `targets`.
-
-    Replaces `owner.attribute` by a timing wrapper for the duration of the block and yields
-    `{label: [seconds of each call]}`. Lets a benchmark break down the train stage's time
-    without changing the stage (for a function the stage calls through its module, e.g.
-    `artifacts.log_kernels`, patch that module; for a name it imported, patch the stage's
-    module).
-    """
-    originals = {label: getattr(owner, attribute) for label, (owner, attribute) in targets.items()}
-    seconds: dict[str, list[float]] = {label: [] for label in targets}
-
-    def timed(label: str) -> Callable[..., object]:
-        original = originals[label]
-
-        @functools.wraps(original)
-        def wrapper(*args: object, **kwargs: object) -> object:
-            start = time.perf_counter()
-            try:
-                return original(*args, **kwargs)
-            finally:
-                seconds[label].append(time.perf_counter() - start)
-
-        return wrapper
-
-    for label, (owner, attribute) in targets.items():
-        setattr(owner, attribute, timed(label))
-    try:
-        yield seconds
-    finally:
-        for label, (owner, attribute) in targets.items():
-            setattr(owner, attribute, originals[label])
 
 
 @dataclass(frozen=True)

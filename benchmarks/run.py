@@ -1,4 +1,4 @@
-"""Run every benchmark and write `reports/benchmarks.md`: `python benchmarks/run.py [--quick]`.
+"""Run every benchmark and write `reports/benchmarks.md`: `python -m benchmarks.run [--quick]`.
 
 Full run (about 10-15 minutes on 2 cores): pipeline overhead for the three models, time to
 99 % test accuracy for LeNet-5, the hardware's use, orchestration times, and the training
@@ -15,9 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-
-if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import pandas as pd
 
@@ -132,7 +129,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> Path:
     """Run the benchmarks, print their tables and write the report; returns its path."""
     args = parse_args(argv)
-    command = " ".join(["python benchmarks/run.py", *(sys.argv[1:] if argv is None else argv)])
+    command = " ".join(["python -m benchmarks.run", *(sys.argv[1:] if argv is None else argv)])
     plan = QUICK if args.quick else FULL
     repeats = args.repeats or plan.repeats
     processed = args.processed.resolve()
