@@ -11,8 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-from convscope.errors import ConvscopeError, first_line
+from convscope.errors import ConvscopeError
 from convscope.records.dataset import HINT
+from convscope.records.files import read_or_fail
 
 SPLITS = ("train", "val", "test")
 
@@ -56,11 +57,10 @@ def as_model_input(images: np.ndarray) -> np.ndarray:
 
 def _load_array(path: Path) -> np.ndarray:
     """Load one `.npy` file, turning a missing or damaged file into a one-line error."""
-    try:
-        return np.load(path, allow_pickle=False)
-    except FileNotFoundError:
-        raise ConvscopeError(f"{path}: missing; {HINT}") from None
-    except (OSError, ValueError, EOFError) as err:
-        raise ConvscopeError(
-            f"{path}: not a readable .npy file ({first_line(err)}); {HINT}"
-        ) from None
+    return read_or_fail(
+        path,
+        lambda file: np.load(file, allow_pickle=False),
+        "a readable .npy file",
+        (OSError, ValueError, EOFError),
+        HINT,
+    )

@@ -6,7 +6,7 @@
 - `convscope.records.history`: a training's per-epoch `history.csv` (`History`);
 - `convscope.records.metrics`: a model's evaluation record (`EvaluationRecord`) and its DVC
   metrics file (`MetricsSummary`);
-- `convscope.records.json_file`: reading and writing a JSON record, with one-line errors.
+- `convscope.records.files`: reading and writing a JSON record, with one-line errors.
 
 Every `write` is atomic; every `read` of a missing or damaged file is a one-line
 `ConvscopeError` naming the file and the `dvc repro` command that recreates it.

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from convscope.errors import ConvscopeError, rerun_hint
-from convscope.records.json_file import read_json_record, write_json
+from convscope.records.files import read_json_record, write_json
 
 META_FILE = "meta.json"  # in the processed-data folder
 HINT = rerun_hint("preprocess")

@@ -15,7 +15,8 @@ from pathlib import Path
 import pandas as pd
 
 from convscope.atomic import atomic_path
-from convscope.errors import ConvscopeError, first_line
+from convscope.errors import ConvscopeError
+from convscope.records.files import read_or_fail
 from convscope.records.run import train_hint
 
 HISTORY_FILE = "history.csv"
@@ -71,14 +72,8 @@ class History:
         `COLUMNS` or (with `require_rows`) empty."""
         path = Path(path)
         hint = train_hint(path)
-        try:
-            frame = pd.read_csv(path)
-        except FileNotFoundError:
-            raise ConvscopeError(f"{path}: missing; {hint}") from None
-        except (OSError, ValueError, UnicodeDecodeError) as err:
-            raise ConvscopeError(
-                f"{path}: not a readable CSV ({first_line(err)}); {hint}"
-            ) from None
+        errors = (OSError, ValueError, UnicodeDecodeError)
+        frame = read_or_fail(path, pd.read_csv, "a readable CSV", errors, hint)
         missing = [column for column in COLUMNS if column not in frame.columns]
         if missing or (require_rows and frame.empty):
             raise ConvscopeError(

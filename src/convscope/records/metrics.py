@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from convscope.errors import ConvscopeError, rerun_hint
-from convscope.records.json_file import read_json_record, write_json
+from convscope.records.files import read_json_record, write_json
 
 RECORD_FILE = "metrics.json"  # in reports/evaluation/<model>/
 HINT = rerun_hint("evaluate")

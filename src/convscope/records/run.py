@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from convscope.errors import ConvscopeError, rerun_hint
-from convscope.records.json_file import read_json_record, write_json
+from convscope.records.files import read_json_record, write_json
 
 RUN_FILE = "run.json"  # in the model's folder, `paths.model_dir`
 MODEL_FILE = "model.keras"  # beside it

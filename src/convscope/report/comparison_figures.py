@@ -18,8 +18,9 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, PercentFormatter
 
 from convscope.errors import ConvscopeError
+from convscope.mosaic import plan_mosaic
 from convscope.records.history import COLUMNS as HISTORY_COLUMNS
-from convscope.report.figures import DIVERGING, draw_mosaic, plan_mosaic, shown_of, symmetric_limit
+from convscope.report.figures import DIVERGING, draw_mosaic, shown_of, symmetric_limit
 
 SIZE_COLUMNS = ("model", "total_params", "test_accuracy")
 MODEL_COLOURS = matplotlib.colormaps["tab10"]

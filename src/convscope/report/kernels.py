@@ -14,6 +14,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from convscope.errors import ConvscopeError
+from convscope.mosaic import plan_mosaic
 from convscope.report.figures import (
     DIVERGING,
     PIXELS,
@@ -21,7 +22,6 @@ from convscope.report.figures import (
     add_colorbar,
     draw_mosaic,
     mosaic_figure,
-    plan_mosaic,
     shown_of,
     symmetric_limit,
 )

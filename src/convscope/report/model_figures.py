@@ -13,7 +13,8 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from convscope.errors import ConvscopeError
-from convscope.report.figures import PIXELS, add_colorbar, draw_mosaic, mosaic_figure, plan_mosaic
+from convscope.mosaic import plan_mosaic
+from convscope.report.figures import PIXELS, add_colorbar, draw_mosaic, mosaic_figure
 
 CONFUSION_COLOURS = matplotlib.colormaps["Blues"]
 MISTAKE_TILE_INCHES = 1.5  # wide enough for a "true 4 → pred 9 (0.98)" label
