@@ -28,6 +28,7 @@ from benchmarks import (
 )
 from benchmarks.common import DEFAULT_PROCESSED, MODELS, REPO, MachineState, machine_state
 from convscope.atomic import write_text
+from convscope.records.dataset import META_FILE
 
 DECISIONS = Path(__file__).with_name("decisions.md")
 
@@ -133,7 +134,7 @@ def main(argv: Sequence[str] | None = None) -> Path:
     plan = QUICK if args.quick else FULL
     repeats = args.repeats or plan.repeats
     processed = args.processed.resolve()
-    if not (processed / "meta.json").exists():
+    if not (processed / META_FILE).exists():
         sys.exit(f"error: {processed}: no processed dataset; run `dvc repro preprocess`")
     started, before = time.perf_counter(), machine_state()
     sections: list[tuple[str, str, list[pd.DataFrame]]] = []

@@ -20,6 +20,7 @@ from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, PercentFor
 from convscope.errors import ConvscopeError
 from convscope.mosaic import plan_mosaic
 from convscope.records.history import COLUMNS as HISTORY_COLUMNS
+from convscope.records.history import EPOCH
 from convscope.report.figures import DIVERGING, draw_mosaic, shown_of, symmetric_limit
 
 SIZE_COLUMNS = ("model", "total_params", "test_accuracy")
@@ -44,9 +45,9 @@ def learning_curves(histories: dict[str, pd.DataFrame]) -> Figure:
     for index, (name, history) in enumerate(histories.items()):
         colour = MODEL_COLOURS(index % MODEL_COLOURS.N)
         for axes, metric in ((accuracy_axes, "accuracy"), (loss_axes, "loss")):
-            axes.plot(history["epoch"], history[metric], color=colour, linestyle="--")
+            axes.plot(history[EPOCH], history[metric], color=colour, linestyle="--")
             axes.plot(
-                history["epoch"], history[f"val_{metric}"], color=colour, marker="o", markersize=3
+                history[EPOCH], history[f"val_{metric}"], color=colour, marker="o", markersize=3
             )
         model_handles.append(Line2D([], [], color=colour, linewidth=2.5, label=name))
     for axes, metric in ((accuracy_axes, "accuracy"), (loss_axes, "loss")):
