@@ -1,1 +1,1 @@
-"""Benchmarks of convscope's training pipeline; `python benchmarks/run.py` runs them all."""
+"""Benchmarks of convscope's training pipeline; `python -m benchmarks.run` runs them all."""

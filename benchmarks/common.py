@@ -8,15 +8,13 @@ variants alike; figures are medians over the rounds.
 
 from __future__ import annotations
 
-import functools
 import os
 import platform
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 import numpy as np
 from omegaconf import OmegaConf
@@ -26,9 +24,6 @@ from convscope.config import StageConfig
 
 REPO = CONFIG_DIR.parent
 DEFAULT_PROCESSED = REPO / "data" / "processed" / "mnist"
-
-if TYPE_CHECKING:
-    pass
 
 T = TypeVar("T")
 _STARTED = time.perf_counter()
@@ -91,48 +86,12 @@ def median(values: Sequence[float]) -> float:
 def model_inputs(cfg: StageConfig, split: str) -> tuple[np.ndarray, np.ndarray]:
     """One split as the train stage feeds it: float32 (N, H, W, 1) images and uint8 labels;
     the training split cut to `train.subset` images when that is set."""
-    from convscope.data.arrays import load_split
-    from convscope.training.trainer import as_model_input
+    from convscope.data.arrays import as_model_input, load_split
 
     images, labels = load_split(Path(cfg.paths.processed), split)
     if split == "train" and cfg.train.subset is not None:
         images, labels = images[: cfg.train.subset], labels[: cfg.train.subset]
     return as_model_input(images), labels
-
-
-@contextmanager
-def call_timer(targets: Mapping[str, tuple[object, str]]) -> Iterator[dict[str, list[float]]]:
-    """Time the calls made inside the block to each `label: (owner, attribute)` in `targets`.
-
-    Replaces `owner.attribute` by a timing wrapper for the duration of the block and yields
-    `{label: [seconds of each call]}`. Lets a benchmark break down the train stage's time
-    without changing the stage (for a function the stage calls through its module, e.g.
-    `artifacts.log_kernels`, patch that module; for a name it imported, patch the stage's
-    module).
-    """
-    originals = {label: getattr(owner, attribute) for label, (owner, attribute) in targets.items()}
-    seconds: dict[str, list[float]] = {label: [] for label in targets}
-
-    def timed(label: str) -> Callable[..., object]:
-        original = originals[label]
-
-        @functools.wraps(original)
-        def wrapper(*args: object, **kwargs: object) -> object:
-            start = time.perf_counter()
-            try:
-                return original(*args, **kwargs)
-            finally:
-                seconds[label].append(time.perf_counter() - start)
-
-        return wrapper
-
-    for label, (owner, attribute) in targets.items():
-        setattr(owner, attribute, timed(label))
-    try:
-        yield seconds
-    finally:
-        for label, (owner, attribute) in targets.items():
-            setattr(owner, attribute, originals[label])
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ it is not a comparison.
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import tempfile
@@ -23,6 +22,7 @@ import pandas as pd
 
 from benchmarks.common import REPO, log, model_inputs
 from convscope.cli import compose_stage_config
+from convscope.records.run import MODEL_FILE, RUN_FILE, RunRecord
 
 # Test accuracy each model must reach with the default config (a model not listed here is
 # trained and reported without a target: the model list itself comes from params.yaml).
@@ -74,16 +74,16 @@ def measure_full_training(
             seconds = time.perf_counter() - start
             if done.returncode != 0:
                 raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr[-3000:]}")
-            run = json.loads((workdir / "models" / model / "run.json").read_text())
-            accuracy = evaluate_test_accuracy(workdir / "models" / model / "model.keras", processed)
+            run = RunRecord.read(workdir / "models" / model / RUN_FILE)
+            accuracy = evaluate_test_accuracy(workdir / "models" / model / MODEL_FILE, processed)
             target = targets.get(model)
             rows.append(
                 {
                     "model": model,
                     "wall s": round(seconds, 1),
-                    "fit epochs s": round(run["train_seconds"], 1),
-                    "epochs run": run["epochs"],
-                    "best val accuracy": round(run["best_val_accuracy"], 4),
+                    "fit epochs s": round(run.train_seconds, 1),
+                    "epochs run": run.epochs,
+                    "best val accuracy": round(run.best_val_accuracy or 0.0, 4),
                     "test accuracy": round(accuracy, 4),
                     "target": target,
                     "met": "-" if target is None else ("yes" if accuracy >= target else "no"),

@@ -7,7 +7,8 @@ What is timed (process start excluded, data read from the same `.npy` files by b
   SQLite store in a temporary folder, BackupAndRestore checkpoints, history CSV, kernels,
   feature maps, the logged and saved model, `run.json`); Keras' progress output goes to a
   null file;
-- stage, fit: the `model.fit` call inside it (callbacks included);
+- stage, fit: the `model.fit` call inside it (callbacks included), and the stage's other
+  parts, as the trainer times them itself (`TrainResult.spans`);
 - baseline, end to end: load the arrays, build and compile the same model with the same
   optimizer, schedule and `steps_per_execution`, then `model.fit(x, y, batch_size,
   epochs, validation_data=(x_val, y_val), verbose=0)` with no callbacks;
@@ -37,7 +38,6 @@ from pathlib import Path
 import pandas as pd
 
 from benchmarks.common import (
-    call_timer,
     interleaved,
     log,
     median,
@@ -58,31 +58,9 @@ class Timing:
         return f"{self.total:.1f} s total, {self.fit:.1f} s fit"
 
 
-def stage_parts() -> dict[str, tuple[object, str]]:
-    """What the train stage does besides fitting, as `call_timer` targets."""
-    import mlflow
-
-    from convscope.tracking import artifacts
-    from convscope.training import trainer
-
-    return {
-        "load data": (trainer, "load_split"),
-        "build and compile model": (trainer, "compiled_model"),
-        "mlflow store": (trainer, "connect"),
-        "log config": (artifacts, "log_config"),
-        "log parameter counts": (artifacts, "log_parameter_counts"),
-        "log kernels": (artifacts, "log_kernels"),
-        "log feature maps": (artifacts, "log_feature_maps"),
-        "log keras model": (artifacts, "log_keras_model"),
-        "write outputs": (trainer, "write_outputs"),
-        "log history": (mlflow, "log_artifact"),
-    }
-
-
 def run_stage(cfg_overrides: Sequence[str], workdir: Path) -> Timing:
-    """One call of the real train stage function, writing under `workdir`."""
-    import keras
-
+    """One call of the real train stage function, writing under `workdir`; its parts as the
+    trainer timed them."""
     from convscope.training.trainer import train
 
     run_dir = Path(tempfile.mkdtemp(prefix="stage-", dir=workdir))
@@ -93,19 +71,12 @@ def run_stage(cfg_overrides: Sequence[str], workdir: Path) -> Timing:
         f"tracking.uri=sqlite:///{workdir / 'mlflow.db'}",
         f"tracking.artifact_location={workdir / 'mlartifacts'}",
     )
-    with (
-        call_timer({"fit": (keras.Model, "fit"), **stage_parts()}) as seconds,
-        open(os.devnull, "w") as null,
-        contextlib.redirect_stdout(null),
-    ):
+    with open(os.devnull, "w") as null, contextlib.redirect_stdout(null):
         start = time.perf_counter()
-        train(cfg)
+        result = train(cfg)
         total = time.perf_counter() - start
-    return Timing(
-        total=total,
-        fit=seconds.pop("fit")[0],
-        parts={label: sum(calls) for label, calls in seconds.items()},
-    )
+    parts = dict(result.spans)
+    return Timing(total=total, fit=parts.pop("fit"), parts=parts)
 
 
 def run_baseline(cfg_overrides: Sequence[str]) -> Timing:
@@ -150,9 +121,9 @@ def measure_overhead(
     median seconds of each part of the stage outside `model.fit` (rows: parts, columns:
     models).
     """
-    from convscope.data.arrays import load_meta
+    from convscope.records.dataset import META_FILE, DatasetMeta
 
-    full = load_meta(processed)["counts"]["train"]
+    full = DatasetMeta.read(processed / META_FILE).counts["train"]
     images = subset or full
     default_images = full * int(compose_stage_config().train.epochs)
     rows, parts = [], {}

@@ -1,4 +1,4 @@
-"""Run every benchmark and write `reports/benchmarks.md`: `python benchmarks/run.py [--quick]`.
+"""Run every benchmark and write `reports/benchmarks.md`: `python -m benchmarks.run [--quick]`.
 
 Full run (about 10-15 minutes on 2 cores): pipeline overhead for the three models, time to
 99 % test accuracy for LeNet-5, the hardware's use, orchestration times, and the training
@@ -16,9 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 import pandas as pd
 
 from benchmarks import (
@@ -31,6 +28,7 @@ from benchmarks import (
 )
 from benchmarks.common import DEFAULT_PROCESSED, MODELS, REPO, MachineState, machine_state
 from convscope.atomic import write_text
+from convscope.records.dataset import META_FILE
 
 DECISIONS = Path(__file__).with_name("decisions.md")
 
@@ -132,11 +130,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> Path:
     """Run the benchmarks, print their tables and write the report; returns its path."""
     args = parse_args(argv)
-    command = " ".join(["python benchmarks/run.py", *(sys.argv[1:] if argv is None else argv)])
+    command = " ".join(["python -m benchmarks.run", *(sys.argv[1:] if argv is None else argv)])
     plan = QUICK if args.quick else FULL
     repeats = args.repeats or plan.repeats
     processed = args.processed.resolve()
-    if not (processed / "meta.json").exists():
+    if not (processed / META_FILE).exists():
         sys.exit(f"error: {processed}: no processed dataset; run `dvc repro preprocess`")
     started, before = time.perf_counter(), machine_state()
     sections: list[tuple[str, str, list[pd.DataFrame]]] = []

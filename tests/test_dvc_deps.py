@@ -17,7 +17,7 @@ import grimp
 import pytest
 from dvc.repo import Repo
 
-from convscope.evaluation.inputs import MODEL_FILE, RUN_FILE
+from convscope.records.run import MODEL_FILE, RUN_FILE
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SRC = REPO_ROOT / "src"
@@ -80,13 +80,84 @@ def test_every_stage_of_the_pipeline_is_checked() -> None:
     assert any(name.startswith("evaluate@") for name in STAGES)
 
 
+def missing_deps(files: set[Path], deps: list[Path]) -> list[str]:
+    """The files that no dependency covers (neither the file itself nor a folder holding it)."""
+    return sorted(
+        str(path) for path in files if not any(path == d or d in path.parents for d in deps)
+    )
+
+
 @pytest.mark.parametrize("stage", sorted(STAGES))
 def test_stage_deps_cover_every_module_it_imports(stage: str) -> None:
     files, deps = STAGES[stage]
-    missing = sorted(
-        str(path) for path in files if not any(path == d or d in path.parents for d in deps)
-    )
+    missing = missing_deps(files, deps)
     assert not missing, f"{stage}: dvc.yaml deps lack {', '.join(missing)}"
+
+
+# The code deps of dvc.yaml before issue 10 (commit 6b3a2d0), which had drifted from the imports.
+DRIFTED_DEPS = {
+    "download": ["download.py", "data/download.py", "data/idx.py"],
+    "preprocess": [
+        "preprocess.py",
+        "atomic.py",
+        "data/arrays.py",
+        "data/figures.py",
+        "data/idx.py",
+        "data/preprocess.py",
+    ],
+    "train": [
+        "train.py",
+        "cli.py",
+        "sweeps/job.py",
+        "atomic.py",
+        "records.py",
+        "data/arrays.py",
+        "models",
+        "training",
+        "tracking",
+        "report/kernels.py",
+    ],
+    "evaluate": [
+        "evaluate.py",
+        "evaluation",
+        "atomic.py",
+        "records.py",
+        "models/layers.py",
+        "report/charts.py",
+        "report/figures.py",
+        "training/trainer.py",
+    ],
+    "compare": [
+        "compare.py",
+        "atomic.py",
+        "records.py",
+        "evaluation/collect.py",
+        "evaluation/config.py",
+        "evaluation/inputs.py",
+        "evaluation/record.py",
+        "evaluation/trained_model.py",
+        "report/comparison.py",
+        "report/charts.py",
+        "report/figures.py",
+    ],
+}
+# What issue 10 found missing in them; the records module is now a package.
+KNOWN_OMISSIONS = {
+    "download": ["errors.py", "cli.py"],
+    "preprocess": ["errors.py", "cli.py", "records/dataset.py"],
+    "train": ["errors.py", "report/figures.py"],
+    "evaluate": ["errors.py", "cli.py", "tracking/store.py", "data/arrays.py"],
+    "compare": ["errors.py", "cli.py"],
+}
+
+
+@pytest.mark.parametrize("stage", sorted(DRIFTED_DEPS))
+def test_the_check_catches_the_deps_that_had_drifted(stage: str) -> None:
+    files, _ = next(found for name, found in STAGES.items() if name.split("@")[0] == stage)
+    deps = [Path("src/convscope", dep) for dep in DRIFTED_DEPS[stage]]
+    missing = missing_deps(files, deps)
+    for omission in KNOWN_OMISSIONS[stage]:
+        assert f"src/convscope/{omission}" in missing, f"{stage}: {omission} not caught"
 
 
 def test_evaluate_depends_on_the_files_its_training_writes() -> None:

@@ -1,13 +1,15 @@
-"""Write outputs so that a reader never sees a half-written file."""
+"""Write outputs so that a reader never sees a half-written file or folder."""
 
 from __future__ import annotations
 
-import json
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+
+TEMP_MARK = ".tmp-"  # in the name of every temporary file or folder made here
 
 
 @contextmanager
@@ -18,7 +20,7 @@ def atomic_path(path: Path) -> Iterator[Path]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}{path.suffix}")
+    tmp = path.with_name(f".{path.stem}{TEMP_MARK}{os.getpid()}{path.suffix}")
     try:
         yield tmp
         os.replace(tmp, path)
@@ -27,12 +29,34 @@ def atomic_path(path: Path) -> Iterator[Path]:
             tmp.unlink()
 
 
+@contextmanager
+def atomic_dir(final: Path) -> Iterator[Path]:
+    """Yield an empty folder beside `final`; on success it replaces `final` as a whole."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    temp = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}{TEMP_MARK}"))
+    try:
+        yield temp
+        umask = os.umask(0)
+        os.umask(umask)
+        temp.chmod(0o777 & ~umask)  # mkdtemp made it private; give it the usual permissions
+        if final.exists():
+            # os.replace cannot overwrite a non-empty folder: move the old one aside first.
+            old = temp.with_name(temp.name + ".old")
+            os.replace(final, old)
+            os.replace(temp, final)
+            shutil.rmtree(old)
+        else:
+            os.replace(temp, final)
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+def leftovers(folder: Path) -> list[Path]:
+    """Temporary files and folders that a killed process left in `folder`."""
+    return sorted(folder.glob(f".*{TEMP_MARK}*"))
+
+
 def write_text(path: Path, text: str) -> None:
     """Atomically write `text` to `path`."""
     with atomic_path(path) as tmp:
         tmp.write_text(text)
-
-
-def write_json(path: Path, data: Any) -> None:
-    """Atomically write `data` as indented JSON to `path`."""
-    write_text(path, json.dumps(data, indent=2, sort_keys=False) + "\n")

@@ -30,7 +30,7 @@ from omegaconf.errors import ConfigAttributeError, OmegaConfBaseException
 
 from convscope.config import StageConfig, omegaconf_error_line, stage_config
 from convscope.console import tensorflow_notices_filtered
-from convscope.errors import ConvscopeError
+from convscope.errors import ConvscopeError, first_line
 
 
 def config_dir() -> Path:
@@ -108,12 +108,12 @@ def config_error_line(err: HydraException | OmegaConfBaseException) -> str:
         in_file = re.match(r"In '([^']+)'", str(err))
         suffix = f" (in conf/{in_file.group(1)}.yaml)" if in_file else ""
         return omegaconf_error_line(cause) + suffix
-    first_line = str(err).strip().splitlines()[0]
+    line = first_line(err)
     if isinstance(err, OverrideParseException):
-        return f"override {err.override!r}: {first_line}"
+        return f"override {err.override!r}: {line}"
     if isinstance(err, MissingConfigException) and err.options:
-        return f"{first_line} (available: {', '.join(err.options)})"
-    return first_line
+        return f"{line} (available: {', '.join(err.options)})"
+    return line
 
 
 def _exit_with(message: str) -> None:

@@ -18,14 +18,13 @@ from typing import TYPE_CHECKING
 from convscope.atomic import atomic_path, write_text
 from convscope.cli import stage
 from convscope.config import StageConfig
-from convscope.evaluation.inputs import RUN_FILE, load_run_record
 from convscope.report import save_figure
-from convscope.report.charts import accuracy_vs_params, kernel_gallery, learning_curves
 from convscope.report.comparison import comparison_markdown, comparison_table, summary_sentences
+from convscope.report.comparison_figures import accuracy_vs_params, kernel_gallery, learning_curves
 from convscope.tracking.registry import Candidate, register_models
 
 if TYPE_CHECKING:
-    from convscope.evaluation.collect import ModelResults
+    from convscope.comparison.collect import ModelResults
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +35,10 @@ def main(cfg: StageConfig) -> None:
     settings = cfg.compare
     # Imported here: collecting loads the models, and so TensorFlow, whose start-up notices
     # are filtered only once the stage runs (convscope.console); `--help` stays fast too.
-    from convscope.evaluation.collect import collect_results
+    from convscope.comparison.collect import collect_results
 
     results = collect_results(cfg)
-    candidates = [registry_candidate(cfg, result) for result in results]
+    candidates = [registry_candidate(result) for result in results]
     table = comparison_table({result.name: result.metrics for result in results})
     reports = Path(cfg.paths.reports)
     figures_dir = reports / "figures"
@@ -76,18 +75,14 @@ def main(cfg: StageConfig) -> None:
         register_models(candidates, settings.registry, cfg.data.name, cfg.tracking.uri)
 
 
-def registry_candidate(cfg: StageConfig, result: ModelResults) -> Candidate:
+def registry_candidate(result: ModelResults) -> Candidate:
     """What the registry needs of one compared model: its run.json's run and logged model."""
-    from convscope.evaluation.collect import model_dir_of
-
-    run_file = model_dir_of(cfg, result.name) / RUN_FILE
-    record = load_run_record(run_file)
     return Candidate(
         name=result.name,
-        run_id=record.run_id,
-        model_uri=record.model_uri,
-        test_accuracy=float(result.metrics["test_accuracy"]),
-        run_file=run_file,
+        run_id=result.run.run_id,
+        model_uri=result.run.model_uri,
+        test_accuracy=float(result.metrics.test_accuracy),
+        run_file=result.run_file,
     )
 
 

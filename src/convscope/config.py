@@ -22,7 +22,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from convscope.comparison.config import CompareConfig
 from convscope.data.config import DataConfig
-from convscope.errors import ConvscopeError
+from convscope.errors import ConvscopeError, first_line
 from convscope.evaluation.config import EvaluateConfig
 from convscope.models.config import ModelConfig
 from convscope.tracking.config import TrackingConfig
@@ -142,5 +142,4 @@ def omegaconf_error_line(err: OmegaConfBaseException, prefix: str = "") -> str:
     """Render an OmegaConf error (unknown key, wrong type, missing value) as one line."""
     full_key = getattr(err, "full_key", None) or ""
     key = ".".join(part for part in (prefix, full_key) if part)
-    message = str(err).splitlines()[0] if str(err) else type(err).__name__
-    return f"{key}: {message}" if key else message
+    return f"{key}: {first_line(err)}" if key else first_line(err)

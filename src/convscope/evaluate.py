@@ -12,18 +12,19 @@ from pathlib import Path
 
 from convscope.cli import stage
 from convscope.config import StageConfig
-from convscope.evaluation.inputs import MODEL_FILE, RUN_FILE, check_model_file, load_run_record
+from convscope.models.model_file import check_model_file
+from convscope.records.run import MODEL_FILE, RUN_FILE, RunRecord
 
 
 @stage
 def main(cfg: StageConfig) -> float:
     """Evaluate one trained model."""
     check_model_file(Path(cfg.paths.model_dir) / MODEL_FILE)
-    load_run_record(Path(cfg.paths.model_dir) / RUN_FILE)
+    RunRecord.read(Path(cfg.paths.model_dir) / RUN_FILE)
     # Imported here so that bad input and --help answer without loading TensorFlow.
     from convscope.evaluation.evaluator import evaluate
 
-    return evaluate(cfg)["test_accuracy"]
+    return evaluate(cfg).test_accuracy
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from convscope.cli import stage
 from convscope.config import StageConfig
+from convscope.sweeps.job import current_job
 
 
 @stage
@@ -15,7 +16,8 @@ def main(cfg: StageConfig) -> float:
     # Imported here so that `--help` and config errors answer without loading TensorFlow.
     from convscope.training.trainer import train
 
-    return train(cfg).best_val_accuracy
+    job = current_job()  # set by the sweep callback in a Hydra multirun
+    return train(cfg, job.tags() if job else None).best_val_accuracy
 
 
 if __name__ == "__main__":

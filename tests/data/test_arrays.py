@@ -8,25 +8,26 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from convscope.data.arrays import load_meta, load_split, save_meta, save_split
+from convscope.data.arrays import load_split, save_split
 from convscope.errors import ConvscopeError
+from convscope.records.dataset import META_FILE, DatasetMeta
 
-META = {
-    "name": "tiny",
-    "class_names": ["a", "b"],
-    "num_classes": 2,
-    "image_shape": [2, 3],
-    "counts": {"train": 4},
-    "pixel_mean": 0.5,
-    "pixel_std": 0.25,
-}
+META = DatasetMeta(
+    name="tiny",
+    class_names=("a", "b"),
+    num_classes=2,
+    image_shape=(2, 3),
+    counts={"train": 4},
+    pixel_mean=0.5,
+    pixel_std=0.25,
+)
 
 
 @pytest.fixture
 def processed(tmp_path: Path) -> Path:
     images = np.arange(24, dtype=np.uint8).reshape(4, 2, 3)
     save_split(tmp_path, "train", images, np.array([0, 1, 1, 0]))
-    save_meta(tmp_path, META)
+    META.write(tmp_path / META_FILE)
     return tmp_path
 
 
@@ -34,7 +35,7 @@ def test_round_trip(processed: Path) -> None:
     images, labels = load_split(processed, "train")
     assert images.shape == (4, 2, 3) and images.dtype == np.uint8
     assert labels.tolist() == [0, 1, 1, 0] and labels.dtype == np.uint8
-    assert load_meta(processed) == META
+    assert DatasetMeta.read(processed / META_FILE) == META
 
 
 def test_missing_split_names_the_file(processed: Path) -> None:
@@ -68,10 +69,10 @@ def test_images_of_the_wrong_type(processed: Path) -> None:
 
 def test_meta_missing_damaged_or_incomplete(tmp_path: Path) -> None:
     with pytest.raises(ConvscopeError, match=r"meta\.json: missing"):
-        load_meta(tmp_path)
+        DatasetMeta.read(tmp_path / META_FILE)
     (tmp_path / "meta.json").write_text('{"name": "tiny",')
     with pytest.raises(ConvscopeError, match=r"meta\.json: not readable JSON"):
-        load_meta(tmp_path)
+        DatasetMeta.read(tmp_path / META_FILE)
     (tmp_path / "meta.json").write_text(json.dumps({"name": "tiny"}))
     with pytest.raises(ConvscopeError, match=r"meta\.json: lacks class_names, num_classes"):
-        load_meta(tmp_path)
+        DatasetMeta.read(tmp_path / META_FILE)

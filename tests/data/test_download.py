@@ -211,7 +211,9 @@ def test_a_present_but_wrong_file_is_replaced(
     mnist_mirror: Path, mnist_files: dict[str, RemoteFile], tmp_path: Path
 ) -> None:
     (tmp_path / LABELS).write_bytes(corrupted_gz(mnist_mirror / LABELS))
-    (tmp_path / f".{LABELS}.0123.part").write_bytes(b"left by a killed download")
+    (tmp_path / f".{LABELS.removesuffix('.gz')}.tmp-123.gz").write_bytes(
+        b"left by a killed download"
+    )
     download_dataset([mnist_files[LABELS]], tmp_path, [str(mnist_mirror)], FAST)
     assert all_entries(tmp_path) == [LABELS]
     assert content_sha256(tmp_path / LABELS) == mnist_files[LABELS].sha256

@@ -8,9 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from convscope.data.arrays import load_meta, load_split
-from convscope.data.preprocess import pixel_stats, replacing_dir, stratified_split
+from convscope.atomic import atomic_dir
+from convscope.data.arrays import load_split
+from convscope.data.preprocess import pixel_stats, stratified_split
 from convscope.errors import ConvscopeError
+from convscope.records.dataset import META_FILE, DatasetMeta
 
 MNIST_TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 MNIST_TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
@@ -58,18 +60,18 @@ def test_pixel_stats_match_numpy() -> None:
     assert std == pytest.approx((images / 255).std(), abs=1e-12)
 
 
-def test_replacing_dir_swaps_whole_folders_and_keeps_the_old_one_on_failure(
+def test_atomic_dir_swaps_whole_folders_and_keeps_the_old_one_on_failure(
     tmp_path: Path,
 ) -> None:
     target = tmp_path / "processed"
-    with replacing_dir(target) as temp:
+    with atomic_dir(target) as temp:
         (temp / "a.txt").write_text("first")
-    with pytest.raises(RuntimeError), replacing_dir(target) as temp:
+    with pytest.raises(RuntimeError), atomic_dir(target) as temp:
         (temp / "b.txt").write_text("half")
         raise RuntimeError("interrupted")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["processed"]
     assert [p.name for p in target.iterdir()] == ["a.txt"]
-    with replacing_dir(target) as temp:
+    with atomic_dir(target) as temp:
         (temp / "c.txt").write_text("second")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["processed"]
     assert [p.name for p in target.iterdir()] == ["c.txt"]
@@ -89,12 +91,12 @@ def test_processed_mnist_has_the_known_facts(processed_mnist: Path) -> None:
     assert combined.tolist() == MNIST_TRAIN_COUNTS
     assert np.bincount(test_labels).tolist() == MNIST_TEST_COUNTS
 
-    meta = load_meta(processed_mnist)
-    assert meta["name"] == "mnist"
-    assert meta["class_names"] == [str(digit) for digit in range(10)]
-    assert meta["counts"] == sizes
-    assert meta["pixel_mean"] == pytest.approx(0.1307, abs=5e-4)
-    assert meta["pixel_std"] == pytest.approx(0.3081, abs=5e-4)
+    meta = DatasetMeta.read(processed_mnist / META_FILE, provenance=True)
+    assert meta.name == "mnist"
+    assert meta.class_names == tuple(str(digit) for digit in range(10))
+    assert meta.counts == sizes
+    assert meta.pixel_mean == pytest.approx(0.1307, abs=5e-4)
+    assert meta.pixel_std == pytest.approx(0.3081, abs=5e-4)
 
 
 def test_summary_reports_the_full_training_set(processed_mnist: Path) -> None:

@@ -12,8 +12,8 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from convscope.cli import compose_stage_config
+from convscope.comparison.collect import collect_results
 from convscope.errors import ConvscopeError
-from convscope.evaluation.collect import collect_results
 
 # Every number the table takes from the metrics files, all of which the MLflow run holds:
 # the evaluation's (logged by evaluate) and the training's (logged by the training).

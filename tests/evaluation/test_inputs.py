@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from convscope.errors import ConvscopeError
-from convscope.evaluation.inputs import load_run_record
-from convscope.evaluation.trained_model import first_layer_weights, load_trained_model
+from convscope.models.trained import first_layer_weights, load_trained_model
+from convscope.records.run import RunRecord
 
 RUN = {
     "run_id": "abc",
@@ -64,7 +64,7 @@ def test_saved_model_loads_and_gives_first_layer_kernel(saved_model: Path) -> No
 def test_run_record_reads_training_numbers(tmp_path: Path) -> None:
     path = tmp_path / "run.json"
     path.write_text(json.dumps(RUN))
-    record = load_run_record(path)
+    record = RunRecord.read(path)
     assert (record.run_id, record.epochs, record.train_seconds) == ("abc", 3, 12.0)
 
 
@@ -79,5 +79,5 @@ def test_bad_run_record_is_one_line_naming_it(
     if content is not None:
         path.write_text(content)
     with pytest.raises(ConvscopeError, match=reason) as caught:
-        load_run_record(path)
+        RunRecord.read(path)
     assert str(path) in str(caught.value) and "\n" not in str(caught.value)

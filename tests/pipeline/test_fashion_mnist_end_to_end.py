@@ -13,7 +13,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 from omegaconf import OmegaConf
 
-from convscope.evaluation.record import EVALUATION_KEYS
+from convscope.records.metrics import EVALUATION_KEYS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CLASS_NAMES = list(OmegaConf.load(REPO_ROOT / "conf" / "data" / "fashion_mnist.yaml").class_names)

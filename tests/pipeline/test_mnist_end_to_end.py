@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
-from convscope.evaluation.record import EVALUATION_KEYS, throughput_key
+from convscope.records.metrics import EVALUATION_KEYS, throughput_key
 
 MODELS = ("dense", "lenet5")
 STAGES = {

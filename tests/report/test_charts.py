@@ -8,13 +8,8 @@ import pytest
 
 from convscope.errors import ConvscopeError
 from convscope.report import save_figure
-from convscope.report.charts import (
-    accuracy_vs_params,
-    confusion_matrix_figure,
-    kernel_gallery,
-    learning_curves,
-    misclassified_grid,
-)
+from convscope.report.comparison_figures import accuracy_vs_params, kernel_gallery, learning_curves
+from convscope.report.model_figures import confusion_matrix_figure, misclassified_grid
 
 CLASSES = [str(digit) for digit in range(10)]
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 import pytest
 
 from convscope.errors import ConvscopeError
+from convscope.records.metrics import EvaluationRecord
 from convscope.report.comparison import (
     comparison_markdown,
     comparison_table,
@@ -14,25 +17,25 @@ from convscope.report.comparison import (
 )
 
 
-def metrics(accuracy: float, params: int, latency: float, rate: float, **extra: object) -> dict:
-    values = {
-        "test_accuracy": accuracy,
-        "test_loss": 1.0 - accuracy,
-        "test_errors": round((1.0 - accuracy) * 10_000),
-        "test_macro_f1": accuracy,
-        "total_params": params,
-        "conv_params": params // 2,
-        "dense_params": params - params // 2,
-        "macs_per_image": params * 3,
-        "latency_ms_batch1": latency,
-        "throughput_images_per_s_batch256": rate,
-        "model_size_bytes": params * 4,
-        "train_seconds": params / 1000,
-        "seconds_per_epoch": params / 10_000,
-        "epochs": 10,
-        "mlflow_run_id": f"run-{params}",
-    }
-    return values | extra
+def metrics(accuracy: float, params: int, latency: float, rate: float) -> EvaluationRecord:
+    return EvaluationRecord(
+        test_accuracy=accuracy,
+        test_loss=1.0 - accuracy,
+        test_errors=round((1.0 - accuracy) * 10_000),
+        test_macro_f1=accuracy,
+        total_params=params,
+        conv_params=params // 2,
+        dense_params=params - params // 2,
+        macs_per_image=params * 3,
+        latency_ms_batch1=latency,
+        throughput_batch_size=256,
+        throughput_images_per_s=rate,
+        model_size_bytes=params * 4,
+        train_seconds=params / 1000,
+        seconds_per_epoch=params / 10_000,
+        epochs=10,
+        mlflow_run_id=f"run-{params}",
+    )
 
 
 # big: least accurate AND largest, so both smaller models beat it; small: fewest parameters.
@@ -68,23 +71,21 @@ def test_sentences_name_the_winners() -> None:
 
 
 def test_speed_sentence_names_separate_latency_and_throughput_winners() -> None:
-    models = MODELS | {"mid": MODELS["mid"] | {"latency_ms_batch1": 0.1}}
+    models = MODELS | {"mid": replace(MODELS["mid"], latency_ms_batch1=0.1)}
     speed = summary_sentences(comparison_table(models))[2]
     assert "mid answers fastest one image at a time (0.100 ms per image)" in speed
     assert "big gets through the most images in batches of 256 (90,000 images/s)" in speed
 
 
 def test_tie_names_every_winner() -> None:
-    tied = {name: values | {"test_accuracy": 0.99} for name, values in MODELS.items()}
+    tied = {name: replace(record, test_accuracy=0.99) for name, record in MODELS.items()}
     accuracy = summary_sentences(comparison_table(tied))[0]
     assert accuracy.startswith("**Accuracy:** big, mid and small tie as the most accurate")
 
 
 def test_different_throughput_batch_sizes_are_refused() -> None:
     mixed = dict(MODELS)
-    mixed["odd"] = {
-        key.replace("batch256", "batch64"): value for key, value in MODELS["mid"].items()
-    }
+    mixed["odd"] = replace(MODELS["mid"], throughput_batch_size=64)
     with pytest.raises(ConvscopeError, match="throughput_images_per_s_batch64"):
         comparison_table(mixed)
 

@@ -9,8 +9,8 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from convscope.errors import ConvscopeError
+from convscope.mosaic import grid_columns, plan_mosaic
 from convscope.report import save_figure
-from convscope.report.figures import grid_columns, plan_mosaic
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -27,7 +27,7 @@ def test_a_job_entered_in_this_process_is_seen_until_left(no_job: None) -> None:
     assert current_job() is None
     enter_job(job)
     assert current_job() == job
-    tags = run_tags("dense", "mnist")
+    tags = run_tags("dense", "mnist", job.tags())
     assert tags[PARENT_RUN_TAG] == "abc"
     assert (tags["sweep_id"], tags["sweep_job"], tags["sweep_job_dir"]) == (
         "train-1",

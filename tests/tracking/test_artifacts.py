@@ -14,8 +14,8 @@ import pytest
 from mlflow.tracking import MlflowClient
 from omegaconf import OmegaConf
 
+from convscope.report.kernels import feature_maps, kernel_pictures
 from convscope.tracking.artifacts import (
-    MAX_PARAM_LENGTH,
     flatten_config,
     log_config,
     log_feature_maps,
@@ -23,6 +23,7 @@ from convscope.tracking.artifacts import (
     log_kernels,
     log_parameter_counts,
 )
+from convscope.tracking.params import MAX_PARAM_LENGTH
 
 URI_VARIABLE = "MLFLOW_TRACKING_URI"
 
@@ -146,7 +147,7 @@ def test_log_parameter_counts_metrics_and_per_layer_table(
 
 def test_log_kernels_of_every_conv_layer(client: MlflowClient, conv_model: keras.Model) -> None:
     with mlflow.start_run() as run:
-        log_kernels(conv_model, (28, 28))
+        log_kernels(*kernel_pictures(conv_model, (28, 28)))
 
     names = artifact_names(client, run.info.run_id, "kernels")
     assert names == ["conv_a.npy", "conv_a.png", "conv_b.npy", "conv_b.png"]
@@ -159,7 +160,7 @@ def test_log_kernels_of_a_dense_model_are_its_first_layers_templates(
     client: MlflowClient, dense_model: keras.Model
 ) -> None:
     with mlflow.start_run() as run:
-        log_kernels(dense_model, (28, 28))
+        log_kernels(*kernel_pictures(dense_model, (28, 28)))
 
     assert artifact_names(client, run.info.run_id, "kernels") == [
         "hidden.npy",
@@ -174,7 +175,7 @@ def test_log_feature_maps_one_png_per_conv_layer_in_order(
     client: MlflowClient, conv_model: keras.Model, images: np.ndarray
 ) -> None:
     with mlflow.start_run() as run:
-        log_feature_maps(conv_model, images[0])
+        log_feature_maps(feature_maps(conv_model, images[0]))
 
     names = artifact_names(client, run.info.run_id, "feature_maps")
     assert names == ["00_conv_a.png", "01_conv_b.png"]

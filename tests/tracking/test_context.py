@@ -10,7 +10,7 @@ import pytest
 from hydra.core.hydra_config import HydraConfig
 
 from convscope.cli import compose_config
-from convscope.sweeps.job import ENVIRONMENT, PARENT_RUN_TAG
+from convscope.sweeps.job import ENVIRONMENT, PARENT_RUN_TAG, current_job
 from convscope.tracking.context import git_commit, hydra_overrides, run_tags
 
 OVERRIDES = ["model=dense", "train.learning_rate=0.01"]
@@ -126,8 +126,10 @@ def test_run_tags_of_a_sweep_job_nest_it_under_the_parent(
     monkeypatch.setenv(ENVIRONMENT["output_dir"], job_dir)
     monkeypatch.setenv(ENVIRONMENT["sweep_id"], "train-20260101-000000-abcdef")
     monkeypatch.setenv(ENVIRONMENT["parent_run_id"], "0123456789abcdef")
+    job = current_job()
+    assert job is not None
 
-    tags = run_tags("dense", "mnist")
+    tags = run_tags("dense", "mnist", job.tags())
 
     assert tags["sweep_job"] == "3"
     assert tags["sweep_job_dir"] == job_dir

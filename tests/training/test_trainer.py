@@ -12,7 +12,8 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from convscope.cli import compose_stage_config
-from convscope.training.trainer import as_model_input, train
+from convscope.data.arrays import as_model_input
+from convscope.training.trainer import train
 
 
 def training_config(tmp: Path, processed: Path, model: str, *extra: str):

@@ -1,34 +1,21 @@
-"""The processed dataset on disk: one pair of `.npy` files per split, plus `meta.json`.
+"""The processed dataset on disk: one pair of `.npy` files per split (and `meta.json`, see
+`convscope.records.dataset`), and the images as the models take them.
 
 `<split>_images.npy` holds uint8 images of shape (N, rows, columns) and `<split>_labels.npy`
-uint8 class indices of shape (N,), for the splits in `SPLITS`. `meta.json` holds the dataset
-name, class names, counts per split and the training split's pixel mean and standard
-deviation on [0, 1].
+uint8 class indices of shape (N,), for the splits in `SPLITS`.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from convscope.errors import ConvscopeError
-from convscope.records import read_json_record
+from convscope.records.dataset import HINT
+from convscope.records.files import read_or_fail
 
 SPLITS = ("train", "val", "test")
-META_FILE = "meta.json"
-META_KEYS = (
-    "name",
-    "class_names",
-    "num_classes",
-    "image_shape",
-    "counts",
-    "pixel_mean",
-    "pixel_std",
-)
-HINT = "run `dvc repro preprocess` to (re)create it"
 
 
 def split_paths(processed_dir: Path, split: str) -> tuple[Path, Path]:
@@ -63,22 +50,17 @@ def load_split(processed_dir: Path, split: str) -> tuple[np.ndarray, np.ndarray]
     return images, labels
 
 
-def save_meta(processed_dir: Path, meta: dict[str, Any]) -> None:
-    """Write `meta.json`."""
-    (processed_dir / META_FILE).write_text(json.dumps(meta, indent=2) + "\n")
-
-
-def load_meta(processed_dir: Path) -> dict[str, Any]:
-    """Read `meta.json`, a dict with (at least) the keys in `META_KEYS` plus `validation`."""
-    return read_json_record(processed_dir / META_FILE, META_KEYS, HINT)
+def as_model_input(images: np.ndarray) -> np.ndarray:
+    """uint8 images (N, H, W) as the float32 (N, H, W, 1) raw-pixel input the models take."""
+    return images.astype("float32")[..., np.newaxis]
 
 
 def _load_array(path: Path) -> np.ndarray:
     """Load one `.npy` file, turning a missing or damaged file into a one-line error."""
-    try:
-        return np.load(path, allow_pickle=False)
-    except FileNotFoundError:
-        raise ConvscopeError(f"{path}: missing; {HINT}") from None
-    except (OSError, ValueError, EOFError) as err:
-        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
-        raise ConvscopeError(f"{path}: not a readable .npy file ({reason}); {HINT}") from None
+    return read_or_fail(
+        path,
+        lambda file: np.load(file, allow_pickle=False),
+        "a readable .npy file",
+        (OSError, ValueError, EOFError),
+        HINT,
+    )

@@ -9,9 +9,8 @@ from dataclasses import dataclass
 from omegaconf import MISSING
 
 from convscope.errors import ConvscopeError
+from convscope.records.dataset import RAW_FILE_KEYS
 
-# The four IDX files every dataset has, as keys of `data.files`.
-FILE_KEYS = ("train_images", "train_labels", "test_images", "test_labels")
 SHA256_PATTERN = re.compile(r"[0-9a-f]{64}")
 
 
@@ -55,7 +54,7 @@ class DataConfig:
     image_shape: list[int] = MISSING  # height, width
     num_classes: int = MISSING
     class_names: list[str] = MISSING
-    files: dict[str, FileConfig] = MISSING  # one per FILE_KEYS
+    files: dict[str, FileConfig] = MISSING  # one per RAW_FILE_KEYS (the four IDX files)
     mirrors: list[str] = MISSING
     download: DownloadConfig = MISSING
     validation: ValidationConfig = MISSING
@@ -72,7 +71,7 @@ class DataConfig:
                 f"data.class_names has {len(self.class_names)} names, expected data.num_classes "
                 f"= {self.num_classes}"
             )
-        for key in FILE_KEYS:
+        for key in RAW_FILE_KEYS:
             if key not in self.files:
                 raise ConvscopeError(f"data.files.{key}: missing, expected {{name, sha256}}")
         for key, file in self.files.items():

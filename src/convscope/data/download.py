@@ -11,15 +11,13 @@ verified, so the raw folder never holds a partial or wrong file.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
 import os
-import secrets
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +25,7 @@ import requests
 import urllib3
 from tqdm import tqdm
 
+from convscope.atomic import atomic_path, leftovers
 from convscope.data.config import DataConfig
 from convscope.data.idx import InvalidFileError, read_gzip
 from convscope.errors import ConvscopeError
@@ -87,7 +86,7 @@ def download_dataset(
 ) -> list[Path]:
     """Make `raw_dir` hold every file in `files` with verified content; return their paths."""
     raw_dir.mkdir(parents=True, exist_ok=True)
-    for leftover in raw_dir.glob(".*.part"):
+    for leftover in leftovers(raw_dir):
         log.info("removing %s left by an interrupted download", leftover)
         leftover.unlink()
     return [download_file(file, raw_dir, mirrors, policy) for file in files]
@@ -123,7 +122,7 @@ def fetch_from_mirror(mirror: str, file: RemoteFile, final: Path, policy: RetryP
     attempts = policy.retries + 1
     for attempt in range(1, attempts + 1):
         try:
-            with partial_file(final) as temp:
+            with atomic_path(final) as temp:
                 transfer(source, temp, file.name, policy.timeout_seconds)
                 problem = content_problem(temp, file)
                 if problem is not None:
@@ -145,21 +144,6 @@ def fetch_from_mirror(mirror: str, file: RemoteFile, final: Path, policy: RetryP
                 *(mirror, file.name, err, attempt, attempts, delay),
             )
             time.sleep(delay)
-
-
-@contextlib.contextmanager
-def partial_file(final: Path) -> Iterator[Path]:
-    """Yield a hidden `.part` path beside `final`, renamed onto `final` only if the block succeeds.
-
-    An interrupted download thus never leaves a file that looks complete; `download_dataset`
-    removes `.part` files left by a killed process.
-    """
-    temp = final.with_name(f".{final.name}.{secrets.token_hex(6)}.part")
-    try:
-        yield temp
-        os.replace(temp, final)
-    finally:
-        temp.unlink(missing_ok=True)
 
 
 def file_location(mirror: str, name: str) -> str:

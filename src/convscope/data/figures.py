@@ -9,6 +9,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from convscope.atomic import atomic_path
+from convscope.mosaic import MosaicLayout
 
 GAP_PIXELS = 2
 GAP_VALUE = 96  # mid grey, so cells stand apart from black backgrounds
@@ -23,13 +24,12 @@ def sample_mosaic(
     remaining cells blank.
     """
     rows, cols = images.shape[1:]
-    step_y, step_x = rows + GAP_PIXELS, cols + GAP_PIXELS
-    shape = (classes * step_y - GAP_PIXELS, per_class * step_x - GAP_PIXELS)
-    mosaic = np.full(shape, GAP_VALUE, np.uint8)
+    layout = MosaicLayout(classes, per_class, rows, cols, GAP_PIXELS, band=0, cell_inches=0.0)
+    mosaic = np.full(layout.shape, GAP_VALUE, np.uint8)
     for cls in range(classes):
         picks = np.flatnonzero(labels == cls)[:per_class]
         for col in range(per_class):
-            y, x = cls * step_y, col * step_x
+            y, x = layout.origin(cls * per_class + col)
             mosaic[y : y + rows, x : x + cols] = images[picks[col]] if col < len(picks) else 0
     return mosaic
 

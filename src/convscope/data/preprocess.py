@@ -2,48 +2,30 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
-import shutil
-import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from convscope.atomic import write_json
-from convscope.data.arrays import save_meta, save_split
-from convscope.data.config import FILE_KEYS, DataConfig
+from convscope.atomic import atomic_dir
+from convscope.data.arrays import save_split
+from convscope.data.config import DataConfig
 from convscope.data.download import source_uri
 from convscope.data.figures import save_sample_grid
 from convscope.data.idx import read_labelled_images
 from convscope.errors import ConvscopeError
+from convscope.records.dataset import (
+    META_FILE,
+    RAW_FILE_KEYS,
+    DatasetMeta,
+    DataSummary,
+    Source,
+    SplitFacts,
+    Validation,
+)
 
 log = logging.getLogger(__name__)
-
-
-@contextlib.contextmanager
-def replacing_dir(final: Path) -> Iterator[Path]:
-    """Yield an empty folder beside `final`; on success it replaces `final` as a whole."""
-    final.parent.mkdir(parents=True, exist_ok=True)
-    temp = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.", suffix=".part"))
-    try:
-        yield temp
-        umask = os.umask(0)
-        os.umask(umask)
-        temp.chmod(0o777 & ~umask)  # mkdtemp made it private; give it the usual permissions
-        if final.exists():
-            # os.replace cannot overwrite a non-empty folder: move the old one aside first.
-            old = temp.with_suffix(".old")
-            os.replace(final, old)
-            os.replace(temp, final)
-            shutil.rmtree(old)
-        else:
-            os.replace(temp, final)
-    finally:
-        shutil.rmtree(temp, ignore_errors=True)
 
 
 def stratified_split(
@@ -93,21 +75,21 @@ def pixel_stats(images: np.ndarray) -> tuple[float, float]:
 
 def describe_split(
     images: np.ndarray, labels: np.ndarray, class_names: Sequence[str]
-) -> dict[str, Any]:
+) -> SplitFacts:
     """Image count, counts per class and pixel mean/std of one split."""
     mean, std = pixel_stats(images)
     per_class = np.bincount(labels, minlength=len(class_names))
-    return {
-        "images": len(images),
-        "class_counts": {name: int(n) for name, n in zip(class_names, per_class, strict=True)},
-        "pixel_mean": round(mean, 6),
-        "pixel_std": round(std, 6),
-    }
+    return SplitFacts(
+        images=len(images),
+        class_counts={name: int(n) for name, n in zip(class_names, per_class, strict=True)},
+        pixel_mean=round(mean, 6),
+        pixel_std=round(std, 6),
+    )
 
 
 def preprocess_dataset(
     data: DataConfig, raw_dir: Path, processed_dir: Path, reports_dir: Path
-) -> dict[str, Any]:
+) -> DataSummary:
     """Read dataset `data`'s raw files, split and save them; return the summary it writes.
 
     Writes `processed_dir` (replaced as a whole), `reports_dir/summary.json` and
@@ -116,7 +98,7 @@ def preprocess_dataset(
     class_names = list(data.class_names)
     num_classes = data.num_classes
     image_shape = tuple(data.image_shape)
-    raw = {key: raw_dir / data.files[key].name for key in FILE_KEYS}
+    raw = {key: raw_dir / data.files[key].name for key in RAW_FILE_KEYS}
     full_train = read_labelled_images(
         raw["train_images"], raw["train_labels"], image_shape, num_classes
     )
@@ -133,33 +115,33 @@ def preprocess_dataset(
     for name, facts in described.items():
         log.info(
             "%s: %d images, pixel mean %.4f, std %.4f",
-            *(name, facts["images"], facts["pixel_mean"], facts["pixel_std"]),
+            *(name, facts.images, facts.pixel_mean, facts.pixel_std),
         )
 
-    meta = {
-        "name": data.name,
-        "class_names": class_names,
-        "num_classes": num_classes,
-        "image_shape": list(image_shape),
-        "counts": {name: described[name]["images"] for name in splits},
-        "pixel_mean": described["train"]["pixel_mean"],
-        "pixel_std": described["train"]["pixel_std"],
-        "validation": {"size": size, "seed": seed},
+    meta = DatasetMeta(
+        name=str(data.name),
+        class_names=tuple(class_names),
+        num_classes=num_classes,
+        image_shape=image_shape,
+        counts={name: described[name].images for name in splits},
+        pixel_mean=described["train"].pixel_mean,
+        pixel_std=described["train"].pixel_std,
+        validation=Validation(size, seed),
         # Provenance for the MLflow dataset inputs (convscope.tracking.datasets): the content
         # checksums the download verified, and where the files came from.
-        "source": {
-            "uri": source_uri(data, raw_dir),
-            "sha256": {key: data.files[key].sha256.lower() for key in FILE_KEYS},
-        },
-    }
-    with replacing_dir(processed_dir) as temp:
+        source=Source(
+            uri=source_uri(data, raw_dir),
+            sha256={key: str(data.files[key].sha256).lower() for key in RAW_FILE_KEYS},
+        ),
+    )
+    with atomic_dir(processed_dir) as temp:
         for name, (images, labels) in splits.items():
             save_split(temp, name, images, labels)
-        save_meta(temp, meta)
+        meta.write(temp / META_FILE)
     log.info("wrote %s", processed_dir)
 
-    summary = {"dataset": data.name, "splits": described}
-    write_json(reports_dir / "summary.json", summary)
+    summary = DataSummary(dataset=str(data.name), splits=described)
+    summary.write(reports_dir / "summary.json")
     save_sample_grid(
         *splits["train"],
         class_names,

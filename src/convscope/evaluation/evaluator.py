@@ -7,7 +7,7 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import keras
 import numpy as np
@@ -16,12 +16,11 @@ from mlflow.entities import Metric
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from convscope.atomic import atomic_path, write_json, write_text
+from convscope.atomic import atomic_path, write_text
 from convscope.console import keras_verbose
-from convscope.data.arrays import load_meta, load_split
+from convscope.data.arrays import as_model_input, load_split
 from convscope.errors import ConvscopeError
 from convscope.evaluation.config import EvaluateConfig
-from convscope.evaluation.inputs import MODEL_FILE, RUN_FILE, RunRecord, load_run_record
 from convscope.evaluation.metrics import (
     confusion_matrix,
     confusion_pairs,
@@ -29,22 +28,16 @@ from convscope.evaluation.metrics import (
     per_class_table,
 )
 from convscope.evaluation.misclassified import most_confident_mistakes
-from convscope.evaluation.record import (
-    EVALUATION_KEYS,
-    RECORD_FILE,
-    THROUGHPUT_PREFIX,
-    summary,
-    throughput_key,
-)
 from convscope.evaluation.timing import compiled_forward, latency_ms, throughput
-from convscope.evaluation.trained_model import load_trained_model
 from convscope.models.layers import layer_table, parameter_summary
+from convscope.models.trained import load_trained_model
+from convscope.records.metrics import RECORD_FILE, EvaluationRecord
+from convscope.records.run import MODEL_FILE, RUN_FILE, RunRecord
 from convscope.report import save_figure
-from convscope.report.charts import confusion_matrix_figure, misclassified_grid
+from convscope.report.model_figures import confusion_matrix_figure, misclassified_grid
 from convscope.tracking import datasets
 from convscope.tracking.config import TrackingConfig
 from convscope.tracking.store import connect
-from convscope.training.trainer import as_model_input
 
 if TYPE_CHECKING:
     from convscope.config import StageConfig
@@ -89,20 +82,21 @@ class Predictions:
         return self.probabilities.argmax(axis=1)
 
 
-def evaluate(cfg: StageConfig) -> dict[str, Any]:
-    """Evaluate `cfg.model` on the test split; write its reports; return its metrics."""
+def evaluate(cfg: StageConfig) -> EvaluationRecord:
+    """Evaluate `cfg.model` on the test split; write its reports; return its record."""
     settings = cfg.evaluate
     paths = EvaluationPaths.from_config(cfg)
     name = str(cfg.model.name)
     model = load_trained_model(paths.model_file)
-    record = load_run_record(paths.run_file)
+    run = RunRecord.read(paths.run_file)
     processed = Path(cfg.paths.processed)
     images, labels = load_split(processed, "test")
-    test_input = datasets.split_input(datasets.read_source(processed), "test", images, labels)
-    class_names = [str(c) for c in load_meta(processed)["class_names"]]
+    meta = datasets.read_source(processed)
+    test_input = datasets.split_input(meta, "test", images, labels)
+    class_names = list(meta.class_names)
     inputs = as_model_input(images)
     check_fits_data(model, paths.model_file, inputs.shape[1:], len(class_names))
-    client = training_run_client(cfg.tracking, record, paths.run_file)
+    client = training_run_client(cfg.tracking, run, paths.run_file)
 
     log.info("Predicting the %d test images with %s", len(inputs), name)
     verbose = keras_verbose(settings.verbose)
@@ -110,26 +104,22 @@ def evaluate(cfg: StageConfig) -> dict[str, Any]:
     predictions = Predictions(np.asarray(probabilities), labels)
     counts = confusion_matrix(labels, predictions.predicted, len(class_names))
     per_class = per_class_table(counts, class_names)
-    metrics = (
-        scores(counts, per_class, predictions)
-        | model_figures(model, inputs, paths.model_file, settings)
-        | {
-            "train_seconds": record.train_seconds,
-            "seconds_per_epoch": record.seconds_per_epoch,
-            "epochs": record.epochs,
-            "mlflow_run_id": record.run_id,
-        }
+    record = EvaluationRecord(
+        **scores(counts, per_class, predictions),
+        **model_figures(model, inputs, paths.model_file, settings),
+        train_seconds=run.train_seconds,
+        seconds_per_epoch=run.seconds_per_epoch,
+        epochs=run.epochs,
+        mlflow_run_id=run.run_id,
     )
 
     write_reports(paths, model, images, predictions, counts, per_class, settings, name)
-    write_json(paths.report_dir / RECORD_FILE, metrics)
-    log_to_run(client, record, metrics, paths.report_dir)
-    datasets.log_inputs_to_run(client, record.run_id, [test_input])
-    write_json(paths.metrics_file, summary(metrics))  # last: its presence means the rest is there
-    log.info(
-        "%s: test accuracy %.4f, loss %.4f", name, metrics["test_accuracy"], metrics["test_loss"]
-    )
-    return metrics
+    record.write(paths.report_dir / RECORD_FILE)
+    log_to_run(client, run.run_id, record, paths.report_dir)
+    datasets.log_inputs_to_run(client, run.run_id, [test_input])
+    record.summary().write(paths.metrics_file)  # last: its presence means the rest is there
+    log.info("%s: test accuracy %.4f, loss %.4f", name, record.test_accuracy, record.test_loss)
+    return record
 
 
 def check_fits_data(
@@ -162,34 +152,38 @@ def training_run_client(
     return client
 
 
-def scores(counts: np.ndarray, per_class: pd.DataFrame, predictions: Predictions) -> dict[str, Any]:
-    """Accuracy, loss, error count and macro-averaged F1 on the test set."""
+def scores(
+    counts: np.ndarray, per_class: pd.DataFrame, predictions: Predictions
+) -> dict[str, float]:
+    """Accuracy, loss, error count and macro-averaged F1 on the test set (record fields)."""
     correct = int(np.trace(counts))
-    return {
-        "test_accuracy": correct / int(counts.sum()),
-        "test_loss": cross_entropy(predictions.probabilities, predictions.labels),
-        "test_errors": int(counts.sum()) - correct,
-        "test_macro_f1": float(per_class["f1"].mean()),
-    }
+    return dict(
+        test_accuracy=correct / int(counts.sum()),
+        test_loss=cross_entropy(predictions.probabilities, predictions.labels),
+        test_errors=int(counts.sum()) - correct,
+        test_macro_f1=float(per_class["f1"].mean()),
+    )
 
 
 def model_figures(
     model: keras.Model, inputs: np.ndarray, model_file: Path, settings: EvaluateConfig
-) -> dict[str, Any]:
-    """Parameter counts, MACs per image, latency, throughput and file size of `model`."""
+) -> dict[str, float]:
+    """Parameter counts, MACs per image, latency, throughput and file size of `model`
+    (record fields)."""
     summary = parameter_summary(model)
     forward = compiled_forward(model)
     progress = keras_verbose(settings.verbose) == 1  # tqdm bars only where Keras draws its bar
     timing = settings.timing
-    return {
-        "total_params": summary["total_params"],
-        "conv_params": summary["conv_params"],
-        "dense_params": summary["dense_params"],
-        "macs_per_image": summary["macs"],
-        "latency_ms_batch1": latency_ms(forward, inputs[:1], timing, progress),
-        throughput_key(timing.throughput_batch_size): throughput(forward, inputs, timing, progress),
-        "model_size_bytes": model_file.stat().st_size,
-    }
+    return dict(
+        total_params=summary["total_params"],
+        conv_params=summary["conv_params"],
+        dense_params=summary["dense_params"],
+        macs_per_image=summary["macs"],
+        latency_ms_batch1=latency_ms(forward, inputs[:1], timing, progress),
+        throughput_batch_size=timing.throughput_batch_size,
+        throughput_images_per_s=throughput(forward, inputs, timing, progress),
+        model_size_bytes=model_file.stat().st_size,
+    )
 
 
 def write_reports(
@@ -231,7 +225,7 @@ def write_reports(
 
 
 def log_to_run(
-    client: MlflowClient, record: RunRecord, metrics: dict[str, Any], report_dir: Path
+    client: MlflowClient, run_id: str, record: EvaluationRecord, report_dir: Path
 ) -> None:
     """Add the evaluation's numbers and report files (with the record, `metrics.json`) to
     the model's MLflow training run.
@@ -242,14 +236,13 @@ def log_to_run(
     """
     timestamp = int(time.time() * 1000)
     client.log_batch(
-        record.run_id,
+        run_id,
         metrics=[
             Metric(key, float(value), timestamp, 0)
-            for key, value in metrics.items()
-            if key in EVALUATION_KEYS or key.startswith(THROUGHPUT_PREFIX)
+            for key, value in record.evaluation_metrics().items()
         ],
     )
-    client.log_artifacts(record.run_id, str(report_dir), "evaluation")
+    client.log_artifacts(run_id, str(report_dir), "evaluation")
 
 
 def _write_csv(path: Path, frame: pd.DataFrame) -> None:

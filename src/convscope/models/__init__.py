@@ -5,4 +5,6 @@
   that class as `_target_`;
 - `convscope.models.config`: the `ModelConfig` base class and the checks models share;
 - `convscope.models.layers`: `layer_table(model)`, `parameter_summary(model)`.
+- `convscope.models.model_file`: a trained model's `.keras` file checked (no Keras import);
+- `convscope.models.trained`: a trained model loaded, its first layer's weights.
 """

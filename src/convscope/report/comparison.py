@@ -1,6 +1,6 @@
 """The model comparison: one table row per model, a few generated sentences, and Markdown.
 
-`comparison_table` turns the metrics files' contents into a DataFrame (raw numbers, one
+`comparison_table` turns the models' evaluation records into a DataFrame (raw numbers, one
 column per metric, written as `reports/comparison.csv`); `summary_sentences` says who wins on
 accuracy, size and speed; `comparison_markdown` lays out sentences, table and figures.
 """
@@ -13,42 +13,24 @@ from typing import Any
 import pandas as pd
 
 from convscope.errors import ConvscopeError
-from convscope.evaluation.record import THROUGHPUT_PREFIX
-
-# Table columns before / after the throughput column (whose name carries its batch size).
-LEADING_COLUMNS = (
-    "model",
-    "total_params",
-    "conv_params",
-    "dense_params",
-    "macs_per_image",
-    "test_accuracy",
-    "test_loss",
-    "test_errors",
-    "epochs",
-    "train_seconds",
-    "seconds_per_epoch",
-    "latency_ms_batch1",
-)
-TRAILING_COLUMNS = ("model_size_bytes", "mlflow_run_id")
+from convscope.records.metrics import TABLE_COLUMNS, THROUGHPUT_PREFIX, EvaluationRecord
 
 
-def comparison_table(metrics: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
-    """One row per model (in the given order) from `{model: metrics file contents}`."""
-    if not metrics:
+def comparison_table(records: Mapping[str, EvaluationRecord]) -> pd.DataFrame:
+    """One row per model (in the given order) from `{model: evaluation record}`; the columns
+    are `TABLE_COLUMNS`, the throughput's naming its batch size."""
+    if not records:
         raise ConvscopeError("comparison_table: expected at least one model's metrics, got none")
-    throughput_keys = sorted(
-        {key for values in metrics.values() for key in values if key.startswith(THROUGHPUT_PREFIX)}
-    )
+    throughput_keys = sorted({record.throughput_key for record in records.values()})
     if len(throughput_keys) != 1:
         raise ConvscopeError(
             f"expected every model's metrics to measure throughput at one batch size "
             f"({THROUGHPUT_PREFIX}<N>), found {', '.join(throughput_keys) or 'none'}; re-run "
             "`dvc repro evaluate` with a single evaluate.timing.throughput_batch_size"
         )
-    columns = [*LEADING_COLUMNS, throughput_keys[0], *TRAILING_COLUMNS]
-    rows = [{"model": name, **values} for name, values in metrics.items()]
-    return pd.DataFrame(rows, columns=columns)
+    columns = [throughput_keys[0] if c == THROUGHPUT_PREFIX else c for c in TABLE_COLUMNS]
+    rows = [{"model": name, **record.to_dict()} for name, record in records.items()]
+    return pd.DataFrame(rows, columns=["model", *columns])
 
 
 def throughput_column(table: pd.DataFrame) -> tuple[str, int]:

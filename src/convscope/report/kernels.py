@@ -14,6 +14,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from convscope.errors import ConvscopeError
+from convscope.mosaic import plan_mosaic
 from convscope.report.figures import (
     DIVERGING,
     PIXELS,
@@ -21,7 +22,6 @@ from convscope.report.figures import (
     add_colorbar,
     draw_mosaic,
     mosaic_figure,
-    plan_mosaic,
     shown_of,
     symmetric_limit,
 )
@@ -173,6 +173,26 @@ def feature_maps(
         )
         for layer in convolutions
     ]
+
+
+def kernel_pictures(
+    model: keras.Model, image_shape: tuple[int, int]
+) -> tuple[dict[str, np.ndarray], dict[str, Figure]]:
+    """Every conv layer's kernel (by layer name) and its grid (`<layer>.png`); for a model
+    without convolutions, the first dense layer's weights and their image-shaped templates
+    (`<layer>_templates.png`)."""
+    convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+    if convs:
+        weights = {layer.name: np.asarray(layer.kernel) for layer in convs}
+        figures = {
+            f"{name}.png": kernel_grid(kernel, title=f"{name} kernels")
+            for name, kernel in weights.items()
+        }
+        return weights, figures
+    dense = next(layer for layer in model.layers if isinstance(layer, keras.layers.Dense))
+    matrix = np.asarray(dense.kernel)
+    figure = dense_templates(matrix, image_shape=image_shape, title=f"{dense.name} templates")
+    return {dense.name: matrix}, {f"{dense.name}_templates.png": figure}
 
 
 def _as_model_input(pixels: np.ndarray, expected: tuple[int | None, ...]) -> np.ndarray:

@@ -14,7 +14,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from mlflow.tracking import MlflowClient
 from omegaconf import DictConfig, OmegaConf
@@ -28,7 +27,8 @@ from convscope.sweeps.runs import (
     record_failed_job,
 )
 from convscope.sweeps.summary import read_optimization_results, summarize, write_summary
-from convscope.tracking.context import git_commit, run_tags
+from convscope.tracking.context import git_tags, run_tags
+from convscope.tracking.params import flatten
 from convscope.tracking.store import connect
 
 log = logging.getLogger(__name__)
@@ -62,16 +62,6 @@ def param_key(name: str) -> str:
     return re.sub(r"[^\w\-. /]", "_", name)
 
 
-def flatten(data: Any, prefix: str) -> dict[str, str]:
-    """Nested dicts as `{"<prefix>.<key>.<key>": "value"}`."""
-    if not isinstance(data, dict) or not data:
-        return {prefix: str(data)}
-    flat: dict[str, str] = {}
-    for key, value in data.items():
-        flat.update(flatten(value, f"{prefix}.{key}"))
-    return flat
-
-
 def sweep_params(config: DictConfig) -> dict[str, str]:
     """The sweep's definition as params: its overrides, search space, sweeper and launcher.
 
@@ -103,11 +93,7 @@ def sweep_tags(config: DictConfig, sweep_dir: Path) -> dict[str, str]:
         "sweeper": str(choices.get("hydra/sweeper")),
         "launcher": str(choices.get("hydra/launcher")),
     }
-    commit = git_commit()
-    if commit is not None:
-        tags["mlflow.source.git.commit"] = commit[0]
-        tags["git_dirty"] = str(commit[1]).lower()
-    return tags
+    return tags | git_tags()
 
 
 def start_parent(config: DictConfig) -> ParentRun:

@@ -15,8 +15,7 @@ from mlflow.utils.time import get_current_time_millis
 from convscope.sweeps.job import JOB_NUM_TAG, PARENT_RUN_TAG, SWEEP_ID_TAG, SweepJob
 from convscope.sweeps.summary import SweepSummary
 from convscope.tracking.failure import FAILURE_TAG
-
-MAX_PARAM_LENGTH = 6000  # MLflow's limit on a param value
+from convscope.tracking.params import param_value
 
 
 def create_parent_run(
@@ -30,7 +29,7 @@ def create_parent_run(
     run = client.create_run(experiment_id, run_name=sweep_id, tags={SWEEP_ID_TAG: sweep_id, **tags})
     run_id = run.info.run_id
     client.log_batch(
-        run_id, params=[Param(key, value[:MAX_PARAM_LENGTH]) for key, value in params.items()]
+        run_id, params=[Param(key, param_value(value)) for key, value in params.items()]
     )
     return run_id
 
@@ -109,7 +108,7 @@ def finish_parent_run(
     client.log_batch(
         summary.parent_run_id,
         metrics=[Metric(key, float(value), now, 0) for key, value in metrics.items()],
-        params=[Param(f"best.{k}", str(v)[:MAX_PARAM_LENGTH]) for k, v in best_params.items()],
+        params=[Param(f"best.{k}", param_value(v)) for k, v in best_params.items()],
         tags=[RunTag(key, value) for key, value in tags.items()],
     )
     for path in files:

@@ -1,6 +1,7 @@
 """What a training run logs to MLflow beyond per-epoch metrics: the comparison's evidence.
 
-All functions log into the active MLflow run.
+All functions log into the active MLflow run. The pictures are drawn by the caller
+(`convscope.report.kernels`); this module only logs them.
 """
 
 from __future__ import annotations
@@ -8,8 +9,8 @@ from __future__ import annotations
 import contextlib
 import io
 import tempfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 import keras
 import matplotlib.pyplot as plt
@@ -22,24 +23,13 @@ from mlflow.models import infer_signature
 from omegaconf import DictConfig, OmegaConf
 
 from convscope.models.layers import layer_table, parameter_summary
-from convscope.report.kernels import dense_templates, feature_maps, kernel_grid
-
-MAX_PARAM_LENGTH = 6000  # MLflow's limit on a param value
+from convscope.tracking.params import flatten, param_value
 
 
 def flatten_config(cfg: DictConfig) -> dict[str, str]:
     """The resolved config as `{"model.filters": "[32, 64, 64]", ...}`, ready for log_params."""
-    flat: dict[str, str] = {}
-
-    def walk(node: Any, prefix: str) -> None:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                walk(value, f"{prefix}{key}.")
-        else:
-            flat[prefix[:-1]] = str(node)[:MAX_PARAM_LENGTH]
-
-    walk(OmegaConf.to_container(cfg, resolve=True), "")
-    return flat
+    flat = flatten(OmegaConf.to_container(cfg, resolve=True))
+    return {key: param_value(value) for key, value in flat.items()}
 
 
 def log_config(cfg: DictConfig) -> None:
@@ -65,31 +55,20 @@ def _log_figure(fig: Figure, artifact_file: str) -> None:
     plt.close(fig)
 
 
-def log_kernels(model: keras.Model, image_shape: tuple[int, int]) -> None:
-    """Log every conv layer's kernels (PNG grid + raw `.npy`); for a model without
-    convolutions, the first dense layer's weights as image-shaped templates."""
-    convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+def log_kernels(weights: Mapping[str, np.ndarray], figures: Mapping[str, Figure]) -> None:
+    """Log first-layer weights as `kernels/<layer>.npy` and their pictures as
+    `kernels/<file name>` (see `convscope.report.kernels.kernel_pictures`)."""
     with tempfile.TemporaryDirectory() as tmp:
-        for layer in convs:
-            kernel = np.asarray(layer.kernel)
-            np.save(Path(tmp) / f"{layer.name}.npy", kernel)
-            mlflow.log_artifact(str(Path(tmp) / f"{layer.name}.npy"), "kernels")
-            _log_figure(
-                kernel_grid(kernel, title=f"{layer.name} kernels"), f"kernels/{layer.name}.png"
-            )
-        if convs:
-            return
-        dense = next(layer for layer in model.layers if isinstance(layer, keras.layers.Dense))
-        weights = np.asarray(dense.kernel)
-        np.save(Path(tmp) / f"{dense.name}.npy", weights)
-        mlflow.log_artifact(str(Path(tmp) / f"{dense.name}.npy"), "kernels")
-        fig = dense_templates(weights, image_shape=image_shape, title=f"{dense.name} templates")
-        _log_figure(fig, f"kernels/{dense.name}_templates.png")
+        for layer, array in weights.items():
+            np.save(Path(tmp) / f"{layer}.npy", array)
+            mlflow.log_artifact(str(Path(tmp) / f"{layer}.npy"), "kernels")
+    for name, fig in figures.items():
+        _log_figure(fig, f"kernels/{name}")
 
 
-def log_feature_maps(model: keras.Model, image: np.ndarray) -> None:
-    """Log the feature maps of `image` through every conv layer as PNGs."""
-    for index, (name, fig) in enumerate(feature_maps(model, image)):
+def log_feature_maps(figures: Sequence[tuple[str, Figure]]) -> None:
+    """Log `(layer name, figure)` pictures of feature maps as numbered PNGs, in order."""
+    for index, (name, fig) in enumerate(figures):
         _log_figure(fig, f"feature_maps/{index:02d}_{name}.png")
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Mapping
 
 from hydra.core.hydra_config import HydraConfig
 
-from convscope.sweeps.job import current_job
+COMMIT_TAG = "mlflow.source.git.commit"  # what MLflow's UI shows as the run's source version
+DIRTY_TAG = "git_dirty"
 
 
 def git_commit() -> tuple[str, bool] | None:
@@ -27,6 +29,14 @@ def git_commit() -> tuple[str, bool] | None:
     return commit, bool(status.strip())
 
 
+def git_tags() -> dict[str, str]:
+    """The commit and dirtiness tags of the working directory's git checkout (none outside git)."""
+    commit = git_commit()
+    if commit is None:
+        return {}
+    return {COMMIT_TAG: commit[0], DIRTY_TAG: str(commit[1]).lower()}
+
+
 def hydra_overrides() -> list[str]:
     """The command-line overrides of the current Hydra job (empty outside Hydra)."""
     if not HydraConfig.initialized():
@@ -34,18 +44,18 @@ def hydra_overrides() -> list[str]:
     return list(HydraConfig.get().overrides.task)
 
 
-def run_tags(model: str, dataset: str) -> dict[str, str]:
-    """Tags every training run carries, so a run can be traced to its code and config."""
+def run_tags(
+    model: str, dataset: str, sweep_tags: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Tags every training run carries, so a run can be traced to its code and config.
+
+    `sweep_tags` are those of the sweep job the run belongs to (`convscope.sweeps.job`), which
+    nest it under the sweep's parent run; the train stage hands them down.
+    """
     tags = {"model": model, "dataset": dataset, "hydra_overrides": " ".join(hydra_overrides())}
-    commit = git_commit()
-    if commit is not None:
-        tags["mlflow.source.git.commit"] = commit[0]
-        tags["git_dirty"] = str(commit[1]).lower()
+    tags.update(git_tags())
     # `dvc exp run` exports the experiment's name to the stages it runs.
     if os.environ.get("DVC_EXP_NAME"):
         tags["dvc_experiment"] = os.environ["DVC_EXP_NAME"]
-    # A Hydra multirun job: nest the run under its sweep's parent run.
-    job = current_job()
-    if job is not None:
-        tags.update(job.tags())
+    tags.update(sweep_tags or {})
     return tags

@@ -13,7 +13,6 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import mlflow
 import numpy as np
@@ -23,9 +22,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 from mlflow.utils.mlflow_tags import MLFLOW_DATASET_CONTEXT
 
-from convscope.data.arrays import META_FILE
-from convscope.errors import ConvscopeError
-from convscope.records import read_json_record
+from convscope.records.dataset import META_FILE, DatasetMeta
 
 # MLflow's input context (tag `mlflow.data.context`) of each processed split.
 CONTEXTS = {"train": "training", "val": "validation", "test": "test"}
@@ -55,35 +52,23 @@ def split_digest(images_sha256: str, labels_sha256: str, derivation: str) -> str
     return hashlib.sha256(text.encode()).hexdigest()[:DIGEST_LENGTH]
 
 
-def derivation(split: str, meta: dict[str, Any], subset: int | None = None) -> str:
+def derivation(split: str, meta: DatasetMeta, subset: int | None = None) -> str:
     """How `split` is cut from its raw files, e.g. "val of a stratified split (size 5000,
     seed 0)"; "" for the test split, which is its files whole."""
     if split == "test":
         return ""
-    validation = meta["validation"]
-    text = f"{split} of a stratified split (size {validation['size']}, seed {validation['seed']})"
+    validation = meta.validation
+    text = f"{split} of a stratified split (size {validation.size}, seed {validation.seed})"
     return f"{text}, first {subset} images" if subset is not None else text
 
 
-def read_source(processed_dir: Path) -> dict[str, Any]:
+def read_source(processed_dir: Path) -> DatasetMeta:
     """`meta.json` of a processed folder, checked to hold the download's provenance."""
-    meta = read_json_record(
-        processed_dir / META_FILE,
-        ("name", "validation", "source"),
-        "run `dvc repro preprocess` to (re)create it",
-    )
-    source = meta["source"]
-    keys = [f"{part}_{kind}" for part in ("train", "test") for kind in ("images", "labels")]
-    if not isinstance(source, dict) or "uri" not in source or set(keys) - set(source["sha256"]):
-        raise ConvscopeError(
-            f"{processed_dir / META_FILE}: 'source' should hold 'uri' and 'sha256' of "
-            f"{', '.join(keys)}; run `dvc repro preprocess` to (re)create it"
-        )
-    return meta
+    return DatasetMeta.read(processed_dir / META_FILE, provenance=True)
 
 
 def split_input(
-    meta: dict[str, Any],
+    meta: DatasetMeta,
     split: str,
     images: np.ndarray,
     labels: np.ndarray,
@@ -95,7 +80,7 @@ def split_input(
     comes from the recorded checksums (see `split_digest`).
     """
     raw = RAW_FILES[split]
-    checksums = meta["source"]["sha256"]
+    checksums = meta.source.sha256
     images_sha256, labels_sha256 = checksums[f"{raw}_images"], checksums[f"{raw}_labels"]
     how = derivation(split, meta, subset)
     with warnings.catch_warnings():
@@ -105,8 +90,8 @@ def split_input(
         dataset = from_numpy(
             images,
             targets=labels,
-            source=str(meta["source"]["uri"]),
-            name=str(meta["name"]),
+            source=meta.source.uri,
+            name=meta.name,
             digest=split_digest(images_sha256, labels_sha256, how),
         )
     tags = {"split": split, "images_sha256": images_sha256, "labels_sha256": labels_sha256}

@@ -9,6 +9,8 @@ from contextlib import contextmanager
 import mlflow
 from mlflow.exceptions import MlflowException
 
+from convscope.errors import first_line
+
 FAILURE_TAG = "failure_reason"
 MAX_REASON_LENGTH = 1000
 
@@ -17,8 +19,8 @@ log = logging.getLogger(__name__)
 
 def describe_failure(err: BaseException) -> str:
     """`"<ExceptionType>: <first line of the message>"`, short enough for an MLflow tag."""
-    lines = str(err).strip().splitlines()
-    reason = f"{type(err).__name__}: {lines[0]}" if lines else type(err).__name__
+    name = type(err).__name__
+    reason = f"{name}: {first_line(err)}" if str(err).strip() else name
     return reason[:MAX_REASON_LENGTH]
 
 

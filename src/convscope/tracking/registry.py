@@ -24,12 +24,11 @@ from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from convscope.errors import ConvscopeError
+from convscope.errors import ConvscopeError, first_line, rerun_hint
 from convscope.tracking.config import RegistryConfig
+from convscope.tracking.context import COMMIT_TAG, DIRTY_TAG
 
 CHAMPION_ALIAS = "champion"
-COMMIT_TAG = "mlflow.source.git.commit"  # set on every training run (tracking/context.py)
-DIRTY_TAG = "git_dirty"
 LOGGED_MODEL_PREFIX = "models:/m-"
 
 log = logging.getLogger(__name__)
@@ -110,7 +109,7 @@ def register_models(
         client.set_registered_model_alias(champion_name, CHAMPION_ALIAS, version.version)
     except MlflowException as err:
         raise ConvscopeError(
-            f"tracking.uri: MLflow registry {tracking_uri}: {_first_line(err)}"
+            f"tracking.uri: MLflow registry {tracking_uri}: {first_line(err)}"
         ) from err
     log.info(
         "Registered %s; champion %s (%s, test accuracy %.4f): models:/%s@%s",
@@ -131,7 +130,7 @@ def _version_tags(client: MlflowClient, candidate: Candidate, tracking_uri: str)
     if not candidate.model_uri.startswith(LOGGED_MODEL_PREFIX):
         raise ConvscopeError(
             f"{candidate.run_file}: model_uri {candidate.model_uri!r} is not a logged-model URI "
-            f"({LOGGED_MODEL_PREFIX}<id>); run `dvc repro train@{candidate.name}` to recreate it"
+            f"({LOGGED_MODEL_PREFIX}<id>); {rerun_hint(f'train@{candidate.name}')}"
         )
     try:
         run = client.get_run(candidate.run_id)
@@ -139,13 +138,13 @@ def _version_tags(client: MlflowClient, candidate: Candidate, tracking_uri: str)
     except MlflowException as err:
         raise ConvscopeError(
             f"{candidate.run_file}: run {candidate.run_id} or its model {candidate.model_uri} is "
-            f"not in the MLflow store ({_first_line(err)}); {where}"
+            f"not in the MLflow store ({first_line(err)}); {where}"
         ) from None
     if logged.source_run_id != candidate.run_id:
         raise ConvscopeError(
             f"{candidate.run_file}: model {candidate.model_uri} was logged by run "
-            f"{logged.source_run_id}, not by run {candidate.run_id}; run "
-            f"`dvc repro train@{candidate.name}` to recreate it"
+            f"{logged.source_run_id}, not by run {candidate.run_id}; "
+            f"{rerun_hint(f'train@{candidate.name}')}"
         )
     tags = {"test_accuracy": str(candidate.test_accuracy), "dvc_stage": f"train@{candidate.name}"}
     if COMMIT_TAG in run.data.tags:
@@ -205,8 +204,3 @@ def _drop_champion_alias(client: MlflowClient, name: str, champion: str) -> None
         return  # no such registered model yet: nothing to drop
     if CHAMPION_ALIAS in aliases:
         client.delete_registered_model_alias(name, CHAMPION_ALIAS)
-
-
-def _first_line(err: Exception) -> str:
-    lines = str(err).strip().splitlines()
-    return lines[0] if lines else type(err).__name__

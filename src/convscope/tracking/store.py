@@ -12,7 +12,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 from omegaconf import DictConfig
 
-from convscope.errors import ConvscopeError
+from convscope.errors import ConvscopeError, first_line
 
 LOCAL_SCHEMES = ("sqlite:", "file:", "postgresql", "mysql", "mssql")
 # MLflow 3's UI opens an experiment on the view its kind names; without this tag it shows the
@@ -99,5 +99,6 @@ def connect(tracking: DictConfig) -> str:
             )
         return experiment.experiment_id
     except (MlflowException, OSError, ImportError) as err:
-        first_line = str(err).splitlines()[0] if str(err) else type(err).__name__
-        raise ConvscopeError(f"tracking.uri: cannot use MLflow store {uri}: {first_line}") from err
+        raise ConvscopeError(
+            f"tracking.uri: cannot use MLflow store {uri}: {first_line(err)}"
+        ) from err

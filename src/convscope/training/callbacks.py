@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import math
 import time
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 import keras
 import mlflow
 
+from convscope.records.history import History
 from convscope.training.config import EarlyStoppingConfig
 
 
@@ -40,13 +40,7 @@ class HistoryWriter(keras.callbacks.Callback):
         self.path = path
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        row = {"epoch": epoch + 1, **{key: float(value) for key, value in (logs or {}).items()}}
-        new_file = not self.path.exists()
-        with self.path.open("a", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(row))
-            if new_file:
-                writer.writeheader()
-            writer.writerow(row)
+        History.append(self.path, epoch + 1, logs or {})
 
 
 class MlflowEpochLogger(keras.callbacks.Callback):

@@ -13,10 +13,10 @@ import logging
 import shutil
 from pathlib import Path
 
-import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
-from convscope.atomic import atomic_path, write_text
+from convscope.atomic import write_text
+from convscope.records.history import HISTORY_FILE, History
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ class ResumeState:
     def __init__(self, folder: Path, config_fingerprint: str) -> None:
         self.folder = folder
         self.backup_dir = folder / "backup"
-        self.history_path = folder / "history.csv"
+        self.history_path = folder / HISTORY_FILE
         self._run_id_path = folder / "run_id"
         self._fingerprint_path = folder / "fingerprint"
         if folder.exists() and self._stored_fingerprint() != config_fingerprint:
@@ -67,7 +67,5 @@ class ResumeState:
         """Drop history rows of epochs the backup does not hold (killed between the two writes)."""
         if not self.history_path.exists():
             return
-        history = pd.read_csv(self.history_path)
-        kept = history[history["epoch"] <= self.completed_epochs()]
-        with atomic_path(self.history_path) as tmp:
-            kept.to_csv(tmp, index=False)
+        history = History.read(self.history_path, require_rows=False)
+        history.up_to(self.completed_epochs()).write(self.history_path)

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import keras
 import mlflow
-import numpy as np
-import pandas as pd
 import tensorflow as tf
 
-from convscope.atomic import atomic_path, write_json
+from convscope.atomic import atomic_path
 from convscope.console import keras_verbose
-from convscope.data.arrays import load_split
+from convscope.data.arrays import as_model_input, load_split
+from convscope.records.history import HISTORY_FILE, History
+from convscope.records.run import MODEL_FILE, RUN_FILE, RunRecord
+from convscope.report.kernels import feature_maps, kernel_pictures
 from convscope.tracking import artifacts, datasets
 from convscope.tracking.context import run_tags
 from convscope.tracking.failure import failure_tagged
@@ -30,6 +32,7 @@ from convscope.training.callbacks import (
 from convscope.training.checkpoint import ResumeState, fingerprint
 from convscope.training.config import TrainConfig
 from convscope.training.optim import make_optimizer
+from convscope.training.spans import Spans
 
 if TYPE_CHECKING:
     from convscope.config import StageConfig
@@ -46,11 +49,9 @@ class TrainResult:
     epochs: int
     best_val_accuracy: float
     train_seconds: float
-
-
-def as_model_input(images: np.ndarray) -> np.ndarray:
-    """uint8 images (N, H, W) as the float32 (N, H, W, 1) raw-pixel input the models take."""
-    return images.astype("float32")[..., np.newaxis]
+    # Wall-clock seconds of the training's parts: load_data, build_model, log_run_info, fit,
+    # figures, log_model, write_outputs (also logged as `time_<part>_seconds` metrics).
+    spans: dict[str, float] = field(default_factory=dict)
 
 
 def configure_tensorflow(cfg: TrainConfig) -> None:
@@ -92,28 +93,34 @@ def compiled_model(cfg: StageConfig, train_images: int, **compile_options: objec
     return model
 
 
-def train(cfg: StageConfig) -> TrainResult:
-    """Train `cfg.model` on the processed data, log the run to MLflow, write `paths.model_dir`."""
+def train(cfg: StageConfig, sweep_tags: Mapping[str, str] | None = None) -> TrainResult:
+    """Train `cfg.model` on the processed data, log the run to MLflow, write `paths.model_dir`.
+
+    `sweep_tags` are the tags of the sweep job this training is (`convscope.sweeps.job`).
+    """
     train_cfg = cfg.train
     configure_tensorflow(train_cfg)
     # First: an unusable store (a tracking server that is down) fails before any work.
     experiment_id = connect(cfg.tracking)
+    spans = Spans()
 
-    processed = Path(cfg.paths.processed)
-    meta = datasets.read_source(processed)
-    x_train, y_train = load_split(processed, "train")
-    if train_cfg.subset is not None:
-        x_train, y_train = x_train[: train_cfg.subset], y_train[: train_cfg.subset]
-    x_val, y_val = load_split(processed, "val")
-    inputs = [
-        datasets.split_input(meta, "train", x_train, y_train, train_cfg.subset),
-        datasets.split_input(meta, "val", x_val, y_val),
-    ]
-    x_test, _ = load_split(processed, "test")
-    x_train, x_val = as_model_input(x_train), as_model_input(x_val)
-    feature_image = as_model_input(x_test[[cfg.tracking.feature_map_image]])
+    with spans.span("load_data"):
+        processed = Path(cfg.paths.processed)
+        meta = datasets.read_source(processed)
+        x_train, y_train = load_split(processed, "train")
+        if train_cfg.subset is not None:
+            x_train, y_train = x_train[: train_cfg.subset], y_train[: train_cfg.subset]
+        x_val, y_val = load_split(processed, "val")
+        inputs = [
+            datasets.split_input(meta, "train", x_train, y_train, train_cfg.subset),
+            datasets.split_input(meta, "val", x_val, y_val),
+        ]
+        x_test, _ = load_split(processed, "test")
+        x_train, x_val = as_model_input(x_train), as_model_input(x_val)
+        feature_image = as_model_input(x_test[[cfg.tracking.feature_map_image]])
 
-    model = compiled_model(cfg, len(x_train))
+    with spans.span("build_model"):
+        model = compiled_model(cfg, len(x_train))
 
     state = ResumeState(Path(cfg.paths.checkpoints), fingerprint(cfg.composed))
     state.align_history()
@@ -122,24 +129,24 @@ def train(cfg: StageConfig) -> TrainResult:
     sampling_interval = tracking.system_metrics_interval if tracking.system_metrics else None
     if sampling_interval is not None:
         mlflow.set_system_metrics_sampling_interval(sampling_interval)
+    name, dataset = str(cfg.model.name), str(cfg.data.name)
     with (
         mlflow.start_run(
             run_id=state.run_id,
             experiment_id=experiment_id,
-            run_name=None if state.run_id else str(cfg.model.name),
-            tags=None if state.run_id else run_tags(str(cfg.model.name), str(cfg.data.name)),
+            run_name=None if state.run_id else name,
+            tags=None if state.run_id else run_tags(name, dataset, sweep_tags),
             log_system_metrics=sampling_interval is not None,
         ) as run,
         failure_tagged(),
     ):
         if resumed_at:
-            log.info(
-                "Resuming %s at epoch %d of %d", cfg.model.name, resumed_at + 1, train_cfg.epochs
-            )
+            log.info("Resuming %s at epoch %d of %d", name, resumed_at + 1, train_cfg.epochs)
         else:
-            artifacts.log_config(cfg.composed)
-            artifacts.log_parameter_counts(model)
-            datasets.log_inputs(inputs)
+            with spans.span("log_run_info"):
+                artifacts.log_config(cfg.composed)
+                artifacts.log_parameter_counts(model)
+                datasets.log_inputs(inputs)
         state.save_run_id(run.info.run_id)
 
         callbacks: list[keras.callbacks.Callback] = [
@@ -151,64 +158,62 @@ def train(cfg: StageConfig) -> TrainResult:
             keras.callbacks.BackupAndRestore(str(state.backup_dir)),
             *early_stopping(train_cfg.early_stopping),
         ]
-        model.fit(
-            x_train,
-            y_train,
-            batch_size=train_cfg.batch_size,
-            epochs=train_cfg.epochs,
-            validation_data=(x_val, y_val),
-            callbacks=callbacks,
-            verbose=keras_verbose(train_cfg.verbose),
-        )
+        with spans.span("fit"):
+            model.fit(
+                x_train,
+                y_train,
+                batch_size=train_cfg.batch_size,
+                epochs=train_cfg.epochs,
+                validation_data=(x_val, y_val),
+                callbacks=callbacks,
+                verbose=keras_verbose(train_cfg.verbose),
+            )
 
-        history = pd.read_csv(state.history_path)
-        result = TrainResult(
-            run_id=run.info.run_id,
-            model_dir=Path(cfg.paths.model_dir),
-            epochs=int(history["epoch"].max()),
-            best_val_accuracy=float(history["val_accuracy"].max()),
-            train_seconds=float(history["epoch_seconds"].sum()),
-        )
+        history = History.read(state.history_path)
         mlflow.log_metrics(
             {
-                "best_val_accuracy": result.best_val_accuracy,
-                "train_seconds": result.train_seconds,
-                "seconds_per_epoch": result.train_seconds / result.epochs,
-                "epochs_run": result.epochs,
+                "best_val_accuracy": history.best_val_accuracy,
+                "train_seconds": history.train_seconds,
+                "seconds_per_epoch": history.train_seconds / history.epochs,
+                "epochs_run": history.epochs,
             }
         )
-        artifacts.log_kernels(model, tuple(cfg.data.image_shape))
-        artifacts.log_feature_maps(model, feature_image[0])
-        model_uri = artifacts.log_keras_model(model, x_val[:2]) if cfg.tracking.log_model else None
-        write_outputs(result, model, history, model_uri, experiment_id, str(cfg.tracking.uri))
-        mlflow.log_artifact(str(result.model_dir / "history.csv"))
+        with spans.span("figures"):
+            artifacts.log_kernels(*kernel_pictures(model, tuple(cfg.data.image_shape)))
+            artifacts.log_feature_maps(feature_maps(model, feature_image[0]))
+        with spans.span("log_model"):
+            model_uri = (
+                artifacts.log_keras_model(model, x_val[:2]) if cfg.tracking.log_model else None
+            )
+        record = RunRecord(
+            run_id=run.info.run_id,
+            experiment_id=experiment_id,
+            tracking_uri=str(cfg.tracking.uri),
+            model_uri=model_uri,
+            epochs=history.epochs,
+            best_val_accuracy=history.best_val_accuracy,
+            train_seconds=history.train_seconds,
+            seconds_per_epoch=history.train_seconds / history.epochs,
+        )
+        model_dir = Path(cfg.paths.model_dir)
+        with spans.span("write_outputs"):
+            write_outputs(model_dir, model, history, record)
+            mlflow.log_artifact(str(model_dir / HISTORY_FILE))
+        mlflow.log_metrics(spans.metrics())
     state.clear()
-    return result
-
-
-def write_outputs(
-    result: TrainResult,
-    model: keras.Model,
-    history: pd.DataFrame,
-    model_uri: str | None,
-    experiment_id: str,
-    tracking_uri: str,
-) -> None:
-    """Write `model.keras`, `history.csv` and `run.json` (the MLflow run) atomically."""
-    with atomic_path(result.model_dir / "model.keras") as tmp:
-        model.save(tmp)
-    with atomic_path(result.model_dir / "history.csv") as tmp:
-        history.to_csv(tmp, index=False)
-    write_json(
-        result.model_dir / "run.json",
-        {
-            "run_id": result.run_id,
-            "experiment_id": experiment_id,
-            "tracking_uri": tracking_uri,
-            "model_uri": model_uri,
-            "epochs": result.epochs,
-            "best_val_accuracy": result.best_val_accuracy,
-            "train_seconds": result.train_seconds,
-            "seconds_per_epoch": result.train_seconds / result.epochs,
-        },
+    return TrainResult(
+        run_id=record.run_id,
+        model_dir=model_dir,
+        epochs=record.epochs,
+        best_val_accuracy=history.best_val_accuracy,
+        train_seconds=record.train_seconds,
+        spans=dict(spans.seconds),
     )
+
+
+def write_outputs(model_dir: Path, model: keras.Model, history: History, record: RunRecord) -> None:
+    """Write `model.keras`, `history.csv` and `run.json` (the MLflow run) atomically."""
+    with atomic_path(model_dir / MODEL_FILE) as tmp:
+        model.save(tmp)
+    history.write(model_dir / HISTORY_FILE)
+    record.write(model_dir / RUN_FILE)

@@ -7,8 +7,9 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from convscope.errors import ConvscopeError
-from convscope.evaluation.inputs import check_model_file, hint
+from convscope.errors import ConvscopeError, first_line
+from convscope.models.model_file import check_model_file
+from convscope.records.run import train_hint
 
 
 def load_trained_model(path: Path) -> keras.Model:
@@ -17,9 +18,8 @@ def load_trained_model(path: Path) -> keras.Model:
     try:
         return keras.models.load_model(path, compile=False)
     except Exception as err:  # Keras raises many types for a damaged archive's contents
-        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
         raise ConvscopeError(
-            f"{path}: Keras cannot load this model ({reason}); {hint(Path(path))}"
+            f"{path}: Keras cannot load this model ({first_line(err)}); {train_hint(path)}"
         ) from None
 
 

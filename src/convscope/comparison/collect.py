@@ -2,7 +2,7 @@
 
 The models are those with a metrics file in `<paths.reports>/metrics/`; each must also have
 its full record in `<paths.reports>/evaluation/<model>/metrics.json`, and its training
-history and model file in its `paths.model_dir`.
+history, model file and `run.json` in its `paths.model_dir`.
 """
 
 from __future__ import annotations
@@ -10,16 +10,16 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from convscope.errors import ConvscopeError
-from convscope.evaluation.inputs import MODEL_FILE
-from convscope.evaluation.record import RECORD_FILE, read_metrics
-from convscope.evaluation.trained_model import first_layer_weights, load_trained_model
-from convscope.report.charts import HISTORY_COLUMNS
+from convscope.models.trained import first_layer_weights, load_trained_model
+from convscope.records.history import HISTORY_FILE, History
+from convscope.records.metrics import RECORD_FILE, EvaluationRecord
+from convscope.records.run import MODEL_FILE, RUN_FILE, RunRecord
 
 if TYPE_CHECKING:
     from convscope.config import StageConfig
@@ -27,12 +27,15 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class ModelResults:
-    """One evaluated model: its metrics, per-epoch history and first-layer weights."""
+    """One evaluated model: its evaluation record, per-epoch history, first-layer weights,
+    and the record of its training run (`run_file`, named in errors)."""
 
     name: str
-    metrics: dict[str, Any]
+    metrics: EvaluationRecord
     history: pd.DataFrame
     first_layer: np.ndarray
+    run: RunRecord
+    run_file: Path
 
 
 def collect_results(cfg: StageConfig) -> list[ModelResults]:
@@ -50,9 +53,11 @@ def collect_results(cfg: StageConfig) -> list[ModelResults]:
         results.append(
             ModelResults(
                 name=path.stem,
-                metrics=read_metrics(reports / "evaluation" / path.stem / RECORD_FILE),
-                history=read_history(model_dir / "history.csv"),
+                metrics=EvaluationRecord.read(reports / "evaluation" / path.stem / RECORD_FILE),
+                history=History.read(model_dir / HISTORY_FILE).frame,
                 first_layer=first_layer_weights(load_trained_model(model_dir / MODEL_FILE)),
+                run=RunRecord.read(model_dir / RUN_FILE),
+                run_file=model_dir / RUN_FILE,
             )
         )
     return results
@@ -63,22 +68,3 @@ def model_dir_of(cfg: StageConfig, name: str) -> Path:
     resolved = copy.deepcopy(cfg.composed)
     resolved.model.name = name
     return Path(resolved.paths.model_dir)
-
-
-def read_history(path: Path) -> pd.DataFrame:
-    """A training's per-epoch `history.csv`; one-line error if missing or lacking columns."""
-    hint = f"run `dvc repro train@{path.parent.name}` to (re)create it"
-    try:
-        history = pd.read_csv(path)
-    except FileNotFoundError:
-        raise ConvscopeError(f"{path}: missing; {hint}") from None
-    except (OSError, ValueError, UnicodeDecodeError) as err:
-        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
-        raise ConvscopeError(f"{path}: not a readable CSV ({reason}); {hint}") from None
-    missing = [column for column in HISTORY_COLUMNS if column not in history.columns]
-    if missing or history.empty:
-        raise ConvscopeError(
-            f"{path}: expected one row per epoch with columns {', '.join(HISTORY_COLUMNS)}; "
-            f"{'lacks ' + ', '.join(missing) if missing else 'has no rows'}; {hint}"
-        )
-    return history

@@ -1,0 +1,27 @@
+"""Wall-clock time of the named parts of a training, measured by the trainer itself."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+class Spans:
+    """Seconds spent in each named part (a part entered twice adds up)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def span(self, name: str) -> Iterator[None]:
+        """Time the block as part `name`."""
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
+
+    def metrics(self) -> dict[str, float]:
+        """The spans as MLflow metrics: `time_<name>_seconds`."""
+        return {f"time_{name}_seconds": seconds for name, seconds in self.seconds.items()}

@@ -1,0 +1,34 @@
+"""A training's history.csv: rows appended per epoch, cut back on resume, checked on read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from convscope.errors import ConvscopeError
+from convscope.records.history import History
+
+LOGS = {"loss": 0.5, "accuracy": 0.8, "val_loss": 0.4, "val_accuracy": 0.85, "epoch_seconds": 2.0}
+
+
+def test_appended_epochs_read_back_with_their_totals(tmp_path: Path) -> None:
+    path = tmp_path / "history.csv"
+    History.append(path, 1, LOGS)
+    History.append(path, 2, LOGS | {"val_accuracy": 0.9})
+    history = History.read(path)
+    assert (history.epochs, history.best_val_accuracy, history.train_seconds) == (2, 0.9, 4.0)
+    history.up_to(1).write(path)
+    assert History.read(path).epochs == 1
+
+
+def test_a_history_lacking_a_column_names_it_and_the_stage(tmp_path: Path) -> None:
+    path = tmp_path / "dense" / "history.csv"
+    path.parent.mkdir()
+    path.write_text("epoch,loss\n1,0.5\n")
+    with pytest.raises(ConvscopeError, match=r"lacks accuracy, val_loss, val_accuracy; run `dvc"):
+        History.read(path)
+    path.write_text("epoch,loss,accuracy,val_loss,val_accuracy\n")
+    with pytest.raises(ConvscopeError, match="has no rows"):
+        History.read(path)
+    assert History.read(path, require_rows=False).frame.empty
