@@ -24,7 +24,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     yield tmp_path_factory.mktemp("store")
     mlflow.set_tracking_uri(previous)
     if exported is None:  # set_tracking_uri exports it; subprocesses would inherit it
-        os.environ.pop(URI_VARIABLE)
+        os.environ.pop(URI_VARIABLE, None)
 
 
 def tracking(folder: Path, experiment: str, uri: str | None = None) -> DictConfig:
