@@ -59,6 +59,11 @@ def test_training_logs_a_complete_run(tmp_path: Path, processed_mnist: Path, mod
         history = client.get_metric_history(result.run_id, key)
         assert [m.step for m in history] == [1], key
     assert metrics["images_per_second"] > 0
+    # The trainer times its own parts, and logs them.
+    parts = ("load_data", "build_model", "log_run_info", "fit", "figures", "log_model")
+    parts += ("write_outputs",)
+    assert set(result.spans) == set(parts)
+    assert all(metrics[f"time_{part}_seconds"] == result.spans[part] > 0 for part in parts)
 
     listed = {a.path for a in client.list_artifacts(result.run_id)}
     assert {"config.yaml", "parameters", "kernels", "history.csv"} <= listed
