@@ -61,6 +61,18 @@ def test_overrides_reach_the_dataclass() -> None:
             "step",
             "train.schedule: expected one of ('constant', 'cosine', 'exponential'), got 'step'",
         ),
+        (
+            "warmup_epochs",
+            -0.5,
+            "train.warmup_epochs: expected 0, or with schedule cosine a number in (0, epochs), "
+            "got -0.5",
+        ),
+        (
+            "warmup_epochs",
+            99.0,
+            "train.warmup_epochs: expected 0, or with schedule cosine a number in (0, epochs), "
+            "got 99.0",
+        ),
         ("decay_rate", 0.0, "train.decay_rate: expected a number in (0, 1], got 0.0"),
         ("decay_rate", 1.5, "train.decay_rate: expected a number in (0, 1], got 1.5"),
         ("weight_decay", -0.1, "train.weight_decay: expected a number >= 0, got -0.1"),
@@ -87,6 +99,13 @@ def test_impossible_values_are_one_line_naming_the_key(
     with pytest.raises(ConvscopeError) as info:
         validate_train_config(changed)
     assert str(info.value) == message
+
+
+def test_warmup_needs_the_cosine_schedule() -> None:
+    with pytest.raises(ConvscopeError, match=re.escape("train.warmup_epochs: expected 0, or with")):
+        validate_train_config(
+            compose_train("train.schedule=exponential", "train.warmup_epochs=0.5")
+        )
 
 
 def test_impossible_value_from_the_command_line_is_rejected() -> None:

@@ -27,6 +27,7 @@ def train_config(**values: object) -> TrainConfig:
         "weight_decay": 0.0,
         "momentum": 0.9,
         "epochs": 4,
+        "warmup_epochs": 0.0,
     }
     return TrainConfig(**{**base, **values})
 
@@ -61,6 +62,22 @@ def test_cosine_decays_to_zero_over_all_epochs() -> None:
     assert actual == pytest.approx(expected, abs=1e-9)
     optimizer = make_optimizer(cfg, STEPS_PER_EPOCH)
     assert rate_at(optimizer, 20) == pytest.approx(0.005)
+
+
+def test_cosine_warms_up_linearly_then_decays_to_zero_by_the_last_step() -> None:
+    cfg = train_config(schedule="cosine", learning_rate=0.01, epochs=4, warmup_epochs=1.0)
+    schedule = learning_rate(cfg, STEPS_PER_EPOCH)
+
+    expected = {
+        0: 0.0,
+        5: 0.005,  # half way through the warm-up epoch
+        10: 0.01,  # peak at the end of the warm-up
+        25: 0.005,  # half way through the 30 decay steps
+        40: 0.0,  # end of the last epoch
+        50: 0.0,
+    }
+    actual = {step: float(schedule(step)) for step in expected}
+    assert actual == pytest.approx(expected, abs=1e-9)
 
 
 def test_exponential_multiplies_by_decay_rate_each_epoch_smoothly() -> None:

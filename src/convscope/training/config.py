@@ -40,6 +40,7 @@ class TrainConfig:
     optimizer: str = "adam"
     learning_rate: float = 1e-3
     schedule: str = "constant"
+    warmup_epochs: float = 0.0
     decay_rate: float = 0.5
     weight_decay: float = 0.0
     momentum: float = 0.9
@@ -59,6 +60,13 @@ class TrainConfig:
             ("optimizer", self.optimizer, self.optimizer in OPTIMIZERS, f"one of {OPTIMIZERS}"),
             ("learning_rate", self.learning_rate, self.learning_rate > 0, "a positive number"),
             ("schedule", self.schedule, self.schedule in SCHEDULES, f"one of {SCHEDULES}"),
+            (
+                "warmup_epochs",
+                self.warmup_epochs,
+                self.warmup_epochs == 0
+                or (self.schedule == "cosine" and 0 < self.warmup_epochs < self.epochs),
+                "0, or with schedule cosine a number in (0, epochs)",
+            ),
             ("decay_rate", self.decay_rate, 0 < self.decay_rate <= 1, "a number in (0, 1]"),
             ("weight_decay", self.weight_decay, self.weight_decay >= 0, "a number >= 0"),
             ("momentum", self.momentum, 0 <= self.momentum < 1, "a number in [0, 1)"),

@@ -12,8 +12,16 @@ def learning_rate(
 ) -> float | keras.optimizers.schedules.LearningRateSchedule:
     """The configured learning rate: a constant or a schedule over optimizer steps."""
     if cfg.schedule == "cosine":
+        total_steps = cfg.epochs * steps_per_epoch
+        if cfg.warmup_epochs == 0:
+            return keras.optimizers.schedules.CosineDecay(cfg.learning_rate, total_steps)
+        # Linear from 0 to the configured rate, then cosine to 0 by the end of the last epoch.
+        warmup_steps = round(cfg.warmup_epochs * steps_per_epoch)
         return keras.optimizers.schedules.CosineDecay(
-            cfg.learning_rate, decay_steps=cfg.epochs * steps_per_epoch
+            0.0,
+            decay_steps=max(1, total_steps - warmup_steps),
+            warmup_target=cfg.learning_rate,
+            warmup_steps=warmup_steps,
         )
     if cfg.schedule == "exponential":
         return keras.optimizers.schedules.ExponentialDecay(
