@@ -78,6 +78,8 @@ def test_overrides_reach_the_dataclass() -> None:
         ("weight_decay", -0.1, "train.weight_decay: expected a number >= 0, got -0.1"),
         ("momentum", 1.0, "train.momentum: expected a number in [0, 1), got 1.0"),
         ("momentum", -0.5, "train.momentum: expected a number in [0, 1), got -0.5"),
+        ("label_smoothing", 1.0, "train.label_smoothing: expected a number in [0, 1), got 1.0"),
+        ("label_smoothing", -0.1, "train.label_smoothing: expected a number in [0, 1), got -0.1"),
         ("batch_size", 0, "train.batch_size: expected a positive integer, got 0"),
         ("epochs", 0, "train.epochs: expected a positive integer, got 0"),
         ("steps_per_execution", 0, "train.steps_per_execution: expected a positive integer, got 0"),

@@ -44,6 +44,7 @@ class TrainConfig:
     decay_rate: float = 0.5
     weight_decay: float = 0.0
     momentum: float = 0.9
+    label_smoothing: float = 0.0
     batch_size: int = 128
     epochs: int = 10
     steps_per_execution: int = 1
@@ -70,6 +71,12 @@ class TrainConfig:
             ("decay_rate", self.decay_rate, 0 < self.decay_rate <= 1, "a number in (0, 1]"),
             ("weight_decay", self.weight_decay, self.weight_decay >= 0, "a number >= 0"),
             ("momentum", self.momentum, 0 <= self.momentum < 1, "a number in [0, 1)"),
+            (
+                "label_smoothing",
+                self.label_smoothing,
+                0 <= self.label_smoothing < 1,
+                "a number in [0, 1)",
+            ),
             ("batch_size", self.batch_size, self.batch_size >= 1, "a positive integer"),
             ("epochs", self.epochs, self.epochs >= 1, "a positive integer"),
             (

@@ -32,7 +32,7 @@ from convscope.training.callbacks import (
 )
 from convscope.training.checkpoint import ResumeState, fingerprint
 from convscope.training.config import TrainConfig, validate_train_config
-from convscope.training.optim import make_optimizer
+from convscope.training.optim import make_loss, make_optimizer
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ def compiled_model(cfg: DictConfig, train_images: int, **compile_options: object
     model = build_model(cfg.model, (*cfg.data.image_shape, 1), int(cfg.data.num_classes))
     options = {
         "optimizer": make_optimizer(train_cfg, -(-train_images // train_cfg.batch_size)),
-        "loss": "sparse_categorical_crossentropy",
+        "loss": make_loss(train_cfg),
         "metrics": ["accuracy"],
         "steps_per_execution": train_cfg.steps_per_execution,
         **compile_options,
