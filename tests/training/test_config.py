@@ -127,3 +127,12 @@ def test_wrong_type_fails_at_composition_naming_it() -> None:
         compose_train("train.epochs=many")
     assert isinstance(info.value.__cause__, ValidationError)
     assert info.value.__cause__.full_key == "train.epochs"
+
+
+def test_best_profile_extends_the_default_and_validates() -> None:
+    best = validate_train_config(compose_train("train=best"))
+    default = validate_train_config(compose_train())
+    assert best.epochs > default.epochs
+    assert best.label_smoothing > 0 and best.warmup_epochs > 0
+    assert not best.early_stopping.enabled
+    assert (best.optimizer, best.batch_size) == (default.optimizer, default.batch_size)
