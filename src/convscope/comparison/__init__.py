@@ -1,0 +1,1 @@
+"""Comparing evaluated models: collecting their results, the statistics and the verdict."""
