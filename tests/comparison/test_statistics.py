@@ -115,6 +115,12 @@ def test_one_seed_has_no_test_over_seeds(labels, random_errors):
     assert pair.pooled_mcnemar_p == pair.per_seed[0].mcnemar_p
 
 
+def test_asking_for_an_unknown_model_names_the_known_ones(labels, random_errors):
+    comparison = compare_models({"m": random_errors([5], 0)}, labels, alpha=0.05)
+    with pytest.raises(ConvscopeError, match=r"no model 'x' in this comparison \(models: m\)"):
+        comparison.model("x")
+
+
 def test_every_pair_in_the_models_order(labels, random_errors):
     predictions = {name: random_errors([50, 60], index) for index, name in enumerate("xyz")}
     comparison = compare_models(predictions, labels, alpha=0.05)

@@ -127,7 +127,11 @@ class Comparison:
 
     def model(self, name: str) -> ModelAccuracy:
         """The accuracy of model `name`."""
-        return next(model for model in self.models if model.model == name)
+        for model in self.models:
+            if model.model == name:
+                return model
+        known = ", ".join(model.model for model in self.models)
+        raise ConvscopeError(f"no model {name!r} in this comparison (models: {known})")
 
 
 def compare_models(predictions: Predictions, labels: ArrayLike, *, alpha: float) -> Comparison:
