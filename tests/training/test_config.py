@@ -52,11 +52,25 @@ def test_overrides_reach_the_dataclass() -> None:
             "step",
             "train.schedule: expected one of ('constant', 'cosine', 'exponential'), got 'step'",
         ),
+        (
+            "warmup_epochs",
+            -0.5,
+            "train.warmup_epochs: expected 0, or with schedule cosine a number in (0, epochs), "
+            "got -0.5",
+        ),
+        (
+            "warmup_epochs",
+            99.0,
+            "train.warmup_epochs: expected 0, or with schedule cosine a number in (0, epochs), "
+            "got 99.0",
+        ),
         ("decay_rate", 0.0, "train.decay_rate: expected a number in (0, 1], got 0.0"),
         ("decay_rate", 1.5, "train.decay_rate: expected a number in (0, 1], got 1.5"),
         ("weight_decay", -0.1, "train.weight_decay: expected a number >= 0, got -0.1"),
         ("momentum", 1.0, "train.momentum: expected a number in [0, 1), got 1.0"),
         ("momentum", -0.5, "train.momentum: expected a number in [0, 1), got -0.5"),
+        ("label_smoothing", 1.0, "train.label_smoothing: expected a number in [0, 1), got 1.0"),
+        ("label_smoothing", -0.1, "train.label_smoothing: expected a number in [0, 1), got -0.1"),
         ("batch_size", 0, "train.batch_size: expected a positive integer, got 0"),
         ("epochs", 0, "train.epochs: expected a positive integer, got 0"),
         ("steps_per_execution", 0, "train.steps_per_execution: expected a positive integer, got 0"),
@@ -80,6 +94,11 @@ def test_impossible_values_are_one_line_naming_the_key(
     assert str(info.value) == message
 
 
+def test_warmup_needs_the_cosine_schedule() -> None:
+    with pytest.raises(ConvscopeError, match=re.escape("train.warmup_epochs: expected 0, or with")):
+        compose_stage_config("train.schedule=exponential", "train.warmup_epochs=0.5")
+
+
 def test_impossible_value_from_the_command_line_is_rejected() -> None:
     with pytest.raises(ConvscopeError, match=re.escape("train.batch_size: expected a positive")):
         compose_stage_config("train.batch_size=-8")
@@ -101,3 +120,12 @@ def test_wrong_type_is_named() -> None:
     with pytest.raises(ConvscopeError) as info:
         compose_stage_config("train.epochs=many")
     assert str(info.value).startswith("train.epochs: Value 'many' of type 'str' could not")
+
+
+def test_best_profile_extends_the_default() -> None:
+    best = compose_stage_config("train=best").train
+    default = compose_stage_config().train
+    assert best.epochs > default.epochs
+    assert best.label_smoothing > 0 and best.warmup_epochs > 0
+    assert not best.early_stopping.enabled
+    assert (best.optimizer, best.batch_size) == (default.optimizer, default.batch_size)

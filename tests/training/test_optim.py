@@ -6,11 +6,17 @@ import dataclasses
 import math
 
 import keras
+import numpy as np
 import pytest
 
 from convscope.cli import compose_stage_config
 from convscope.training.config import TrainConfig
-from convscope.training.optim import learning_rate, make_optimizer
+from convscope.training.optim import (
+    SmoothedSparseCrossentropy,
+    learning_rate,
+    make_loss,
+    make_optimizer,
+)
 from convscope.training.trainer import compiled_model
 
 STEPS_PER_EPOCH = 10
@@ -26,6 +32,7 @@ def train_config(**values: object) -> TrainConfig:
         "weight_decay": 0.0,
         "momentum": 0.9,
         "epochs": 4,
+        "warmup_epochs": 0.0,
     }
     return dataclasses.replace(compose_stage_config().train, **{**base, **values})
 
@@ -60,6 +67,22 @@ def test_cosine_decays_to_zero_over_all_epochs() -> None:
     assert actual == pytest.approx(expected, abs=1e-9)
     optimizer = make_optimizer(cfg, STEPS_PER_EPOCH)
     assert rate_at(optimizer, 20) == pytest.approx(0.005)
+
+
+def test_cosine_warms_up_linearly_then_decays_to_zero_by_the_last_step() -> None:
+    cfg = train_config(schedule="cosine", learning_rate=0.01, epochs=4, warmup_epochs=1.0)
+    schedule = learning_rate(cfg, STEPS_PER_EPOCH)
+
+    expected = {
+        0: 0.0,
+        5: 0.005,  # half way through the warm-up epoch
+        10: 0.01,  # peak at the end of the warm-up
+        25: 0.005,  # half way through the 30 decay steps
+        40: 0.0,  # end of the last epoch
+        50: 0.0,
+    }
+    actual = {step: float(schedule(step)) for step in expected}
+    assert actual == pytest.approx(expected, abs=1e-9)
 
 
 def test_exponential_multiplies_by_decay_rate_each_epoch_smoothly() -> None:
@@ -135,3 +158,32 @@ def test_cosine_of_the_compiled_model_spans_every_step_of_every_epoch() -> None:
     assert rate_at(model.optimizer, 20) == pytest.approx(0.05)
     assert rate_at(model.optimizer, 40) == pytest.approx(0.0, abs=1e-9)
     assert rate_at(model.optimizer, 39) > 0
+
+
+PROBABILITIES = np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]], dtype="float32")
+LABELS = np.array([0, 1])
+
+
+def test_label_smoothing_zero_is_the_plain_sparse_crossentropy() -> None:
+    assert make_loss(train_config(label_smoothing=0.0)) == "sparse_categorical_crossentropy"
+    plain = keras.losses.SparseCategoricalCrossentropy()(LABELS, PROBABILITIES)
+    assert float(SmoothedSparseCrossentropy(0.0)(LABELS, PROBABILITIES)) == pytest.approx(
+        float(plain), rel=1e-6
+    )
+
+
+def test_label_smoothing_mixes_the_true_class_with_the_uniform_target() -> None:
+    loss = make_loss(train_config(label_smoothing=0.3))
+    targets = np.eye(3)[LABELS] * 0.7 + 0.1  # 1 - s + s/K on the true class, s/K elsewhere
+    expected = -(targets * np.log(PROBABILITIES)).sum(axis=1).mean()
+    assert float(loss(LABELS, PROBABILITIES)) == pytest.approx(expected, rel=1e-5)
+
+
+def test_label_smoothed_model_trains_saves_and_loads(tmp_path) -> None:
+    model = compiled("train.label_smoothing=0.1", train_images=64)
+    assert model.loss.label_smoothing == pytest.approx(0.1)
+    images = np.random.default_rng(0).integers(0, 255, (64, 28, 28, 1)).astype("float32")
+    model.fit(images, np.arange(64) % 10, epochs=1, batch_size=32, verbose=0)
+    model.save(tmp_path / "model.keras")
+    loaded = keras.models.load_model(tmp_path / "model.keras")
+    assert loaded.loss.label_smoothing == pytest.approx(0.1)

@@ -40,9 +40,11 @@ class TrainConfig:
     optimizer: str = MISSING
     learning_rate: float = MISSING
     schedule: str = MISSING
+    warmup_epochs: float = MISSING
     decay_rate: float = MISSING
     weight_decay: float = MISSING
     momentum: float = MISSING
+    label_smoothing: float = MISSING
     batch_size: int = MISSING
     epochs: int = MISSING
     steps_per_execution: int = MISSING
@@ -59,9 +61,22 @@ class TrainConfig:
             ("optimizer", self.optimizer, self.optimizer in OPTIMIZERS, f"one of {OPTIMIZERS}"),
             ("learning_rate", self.learning_rate, self.learning_rate > 0, "a positive number"),
             ("schedule", self.schedule, self.schedule in SCHEDULES, f"one of {SCHEDULES}"),
+            (
+                "warmup_epochs",
+                self.warmup_epochs,
+                self.warmup_epochs == 0
+                or (self.schedule == "cosine" and 0 < self.warmup_epochs < self.epochs),
+                "0, or with schedule cosine a number in (0, epochs)",
+            ),
             ("decay_rate", self.decay_rate, 0 < self.decay_rate <= 1, "a number in (0, 1]"),
             ("weight_decay", self.weight_decay, self.weight_decay >= 0, "a number >= 0"),
             ("momentum", self.momentum, 0 <= self.momentum < 1, "a number in [0, 1)"),
+            (
+                "label_smoothing",
+                self.label_smoothing,
+                0 <= self.label_smoothing < 1,
+                "a number in [0, 1)",
+            ),
             ("batch_size", self.batch_size, self.batch_size >= 1, "a positive integer"),
             ("epochs", self.epochs, self.epochs >= 1, "a positive integer"),
             (

@@ -31,7 +31,7 @@ from convscope.training.callbacks import (
 )
 from convscope.training.checkpoint import ResumeState, fingerprint
 from convscope.training.config import TrainConfig
-from convscope.training.optim import make_optimizer
+from convscope.training.optim import make_loss, make_optimizer
 from convscope.training.spans import Spans
 
 if TYPE_CHECKING:
@@ -84,7 +84,7 @@ def compiled_model(cfg: StageConfig, train_images: int, **compile_options: objec
     model = cfg.model.build((*cfg.data.image_shape, 1), cfg.data.num_classes)
     options = {
         "optimizer": make_optimizer(train_cfg, -(-train_images // train_cfg.batch_size)),
-        "loss": "sparse_categorical_crossentropy",
+        "loss": make_loss(train_cfg),
         "metrics": ["accuracy"],
         "steps_per_execution": train_cfg.steps_per_execution,
         **compile_options,
