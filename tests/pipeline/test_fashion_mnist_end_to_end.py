@@ -14,6 +14,7 @@ from mlflow.tracking import MlflowClient
 from omegaconf import OmegaConf
 
 from convscope.records.metrics import EVALUATION_KEYS
+from convscope.records.seeds import seed_dir
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CLASS_NAMES = list(OmegaConf.load(REPO_ROOT / "conf" / "data" / "fashion_mnist.yaml").class_names)
@@ -42,15 +43,17 @@ def test_fashion_mnist_flows_through_every_stage_under_its_own_names(
     assert list(summary["splits"]["test"]["class_counts"].values()) == [1000] * 10
 
     for name in ("model.keras", "run.json", "history.csv"):
-        assert (root / "models" / MODEL / name).stat().st_size > 0
-    per_class = pd.read_csv(root / "reports" / "evaluation" / MODEL / "per_class.csv")
+        assert (seed_dir(root / "models" / MODEL, 42) / name).stat().st_size > 0
+    per_class = pd.read_csv(seed_dir(root / "reports" / "evaluation" / MODEL, 42) / "per_class.csv")
     assert per_class["name"].tolist() == CLASS_NAMES
     assert per_class["support"].tolist() == [1000] * 10
     pairs = pd.read_csv(root / "reports" / "plots" / MODEL / "confusion.csv")
     assert len(pairs) == 10000
     assert set(pairs["actual"]) == set(CLASS_NAMES)
     # The full record; reports/metrics/<model>.json holds the few figures `dvc metrics show` lists.
-    metrics = json.loads((root / "reports" / "evaluation" / MODEL / "metrics.json").read_text())
+    metrics = json.loads(
+        (seed_dir(root / "reports" / "evaluation" / MODEL, 42) / "metrics.json").read_text()
+    )
     # One epoch on 2,000 images: well above chance (10 %), well below a trained model.
     assert 0.3 < metrics["test_accuracy"] < 0.95
     table = pd.read_csv(root / "reports" / "comparison.csv")

@@ -13,6 +13,7 @@ from mlflow.tracking import MlflowClient
 
 from convscope.cli import compose_stage_config
 from convscope.config import StageConfig
+from convscope.records.seeds import seed_dir
 from convscope.training import callbacks, trainer
 from convscope.training.checkpoint import ResumeState, fingerprint
 
@@ -133,7 +134,7 @@ def test_interrupted_training_resumes_its_run_and_restarts_patience(
 
     assert "Resuming dense at epoch 3 of 8" in caplog.messages
     assert result.run_id == first_run
-    history = pd.read_csv(Path(cfg.paths.model_dir) / "history.csv")
+    history = pd.read_csv(seed_dir(Path(cfg.paths.model_dir), cfg.train.seed) / "history.csv")
     assert history["epoch"].tolist() == [1, 2, 3, 4, 5]
     assert history["val_accuracy"].nunique() == 1, "the weights moved: the premise is broken"
     client = MlflowClient(str(cfg.tracking.uri))
@@ -170,7 +171,9 @@ def test_checkpoint_of_another_config_is_discarded(
     )
     assert not any(message.startswith("Resuming") for message in caplog.messages)
     assert result.run_id != interrupted_run
-    history = pd.read_csv(Path(changed.paths.model_dir) / "history.csv")
+    history = pd.read_csv(
+        seed_dir(Path(changed.paths.model_dir), changed.train.seed) / "history.csv"
+    )
     assert history["epoch"].tolist() == [1, 2]
     client = MlflowClient(str(changed.tracking.uri))
     new_run = client.get_run(result.run_id)
