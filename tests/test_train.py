@@ -268,7 +268,8 @@ def test_training_killed_under_dvc_repro_resumes_the_same_run_under_dvc_repro(
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
     env["DVC_NO_ANALYTICS"] = "1"
     repro = [sys.executable, "-m", "dvc", "repro", "--single-item", "train@lenet5"]
-    backup = project / "checkpoints" / "mnist" / "lenet5" / "backup" / "training_metadata.json"
+    checkpoint = seed_dir(project / "checkpoints" / "mnist" / "lenet5", 42)
+    backup = checkpoint / "backup" / "training_metadata.json"
 
     first = subprocess.Popen(
         repro,

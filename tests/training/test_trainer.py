@@ -43,9 +43,10 @@ def test_training_logs_a_complete_run(tmp_path: Path, processed_mnist: Path, mod
     client = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
     run = client.get_run(result.run_id)
     assert run.info.status == "FINISHED"
-    assert run.info.run_name == model
+    assert run.info.run_name == f"{model} seed {cfg.train.seed}"
     assert client.get_experiment(run.info.experiment_id).name == "mnist"
     assert run.data.tags["model"] == model and run.data.tags["dataset"] == "mnist"
+    assert run.data.tags["seed"] == str(cfg.train.seed)
     assert "mlflow.source.git.commit" in run.data.tags
 
     params = run.data.params

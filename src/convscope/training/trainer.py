@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -204,6 +205,8 @@ def train(cfg: StageConfig, sweep_tags: Mapping[str, str] | None = None) -> Trai
             mlflow.log_artifact(str(model_dir / HISTORY_FILE))
         mlflow.log_metrics(spans.metrics())
     state.clear()
+    with contextlib.suppress(OSError):  # the model's folder, once no seed's state is left in it
+        Path(cfg.paths.checkpoints).rmdir()
     return TrainResult(
         run_id=record.run_id,
         model_dir=model_dir,
