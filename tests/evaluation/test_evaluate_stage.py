@@ -55,6 +55,11 @@ def test_evaluate_reads_what_the_train_stage_wrote(evaluated) -> None:
         ("lenet5", "42"),
         ("lenet5", "43"),
     ]
+    for name in ("dense", "lenet5"):  # train with seeds=2: one folder per seed, nothing else
+        folder = evaluated.root / "models" / name
+        assert sorted(p.name for p in folder.iterdir()) == ["seed-42", "seed-43"]
+        evaluation = evaluated.reports / "evaluation" / name
+        assert sorted(p.name for p in evaluation.iterdir()) == ["seed-42", "seed-43"]
     for name, seed in ((name, seed) for name in ("dense", "lenet5") for seed in (42, 43)):
         model_dir = evaluated.model_dir(name, seed)
         record = json.loads((model_dir / "run.json").read_text())
