@@ -108,8 +108,9 @@ def evaluate(cfg: StageConfig) -> MetricsSummary:
     for seed, folder in seed_dirs(seed_paths[seeds[0]].report_dir.parent).items():
         if seed not in seeds:
             shutil.rmtree(folder)
+    class_names = list(meta.class_names)
     records = [
-        evaluate_seed(cfg, seed, paths, images, labels, test_input)
+        evaluate_seed(cfg, seed, paths, images, labels, class_names, test_input)
         for seed, paths in seed_paths.items()
     ]
     first = seed_paths[seeds[0]]
@@ -133,6 +134,7 @@ def evaluate_seed(
     paths: EvaluationPaths,
     images: np.ndarray,
     labels: np.ndarray,
+    class_names: list[str],
     test_input: datasets.DatasetInput,
 ) -> EvaluationRecord:
     """Evaluate one seed's model; write its reports and log them into its MLflow run."""
@@ -140,7 +142,6 @@ def evaluate_seed(
     name = str(cfg.model.name)
     model = load_trained_model(paths.model_file)
     run = RunRecord.read(paths.run_file)
-    class_names = list(datasets.read_source(Path(cfg.paths.processed)).class_names)
     inputs = as_model_input(images)
     check_fits_data(model, paths.model_file, inputs.shape[1:], len(class_names))
     client = training_run_client(cfg.tracking, run, paths.run_file)
