@@ -18,6 +18,11 @@ from convscope.models.anatomy import anatomy_markdown
 def statistics_sections(comparison: Comparison, anatomy: pd.DataFrame) -> list[str]:
     """Markdown sections: verdict, rule, per-model, per-pair and per-seed tables, anatomy."""
     level = f"{100 * (1 - comparison.alpha):g}%"
+    if comparison.pairs:
+        pairs = _markdown(_shown_pairs(pair_table(comparison)), names=2)
+        seeds = _markdown(_shown_seeds(seed_table(comparison)), names=2)
+    else:
+        pairs = seeds = "(one model: no pair to compare)"
     return [
         "## Verdict",
         "\n\n".join(verdict_sentences(comparison)),
@@ -26,14 +31,14 @@ def statistics_sections(comparison: Comparison, anatomy: pd.DataFrame) -> list[s
         f"Mean ± sample standard deviation over the seeds, min, max, and the {level} interval "
         "(Wilson on the test images for one seed; a t-interval over seeds for several). "
         "Also in `comparison.csv`.",
-        _markdown(_shown_models(model_table(comparison), level)),
+        _markdown(_shown_models(model_table(comparison), level), names=1),
         "## Paired differences",
         "Errors of model A minus errors of model B on the same test images (negative: A makes "
         "fewer); the paired t-test over seeds and the exact McNemar test on the images only one "
         "of them gets wrong, summed over seeds. Also in `comparison_pairs.csv`.",
-        _markdown(_shown_pairs(pair_table(comparison))),
+        pairs,
         "### Per seed",
-        _markdown(_shown_seeds(seed_table(comparison))),
+        seeds,
         "## The seed's argument, layer by layer",
         "Computed from each model's first seed's built model: what one kernel holds, what one "
         "dense unit on the same input would need, the output under the layer's padding and the "
@@ -121,8 +126,7 @@ def _shown_seeds(table: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _markdown(shown: pd.DataFrame) -> str:
-    if shown.empty:
-        return "(one model: no pair to compare)"
-    alignment = ["left", "left"] + ["right"] * (len(shown.columns) - 2)
+def _markdown(shown: pd.DataFrame, names: int) -> str:
+    """The table as Markdown: the first `names` columns (model names) left, numbers right."""
+    alignment = ["left"] * names + ["right"] * (len(shown.columns) - names)
     return shown.to_markdown(index=False, colalign=alignment, disable_numparse=True)
