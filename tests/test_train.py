@@ -231,13 +231,16 @@ def test_logged_model_has_a_signature_and_an_input_example(
 
 def dvc_project(folder: Path, processed: Path) -> Path:
     """A DVC project with this repository's pipeline, config and code, the processed MNIST in
-    place, and the train config made tiny (3 epochs of 1024 images, no early stopping)."""
+    place, and the train config made tiny (3 epochs of 1024 images, no early stopping, one
+    seed)."""
     for name in ("dvc.yaml", "params.yaml", ".dvcignore"):
         shutil.copy2(REPO / name, folder / name)
     ignore = shutil.ignore_patterns("__pycache__", "*.egg-info")
     for name in ("conf", "src"):
         shutil.copytree(REPO / name, folder / name, ignore=ignore)
     shutil.copytree(processed, folder / "data" / "processed" / "mnist")
+    params_yaml = folder / "params.yaml"
+    params_yaml.write_text(yaml.safe_dump({**yaml.safe_load(params_yaml.read_text()), "seeds": 1}))
     train_yaml = folder / "conf" / "train" / "default.yaml"
     train = yaml.safe_load(train_yaml.read_text())
     train.update(subset=1024, epochs=3, verbose=2)

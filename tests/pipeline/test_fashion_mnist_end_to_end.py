@@ -58,14 +58,17 @@ def test_fashion_mnist_flows_through_every_stage_under_its_own_names(
     assert 0.3 < metrics["test_accuracy"] < 0.95
     table = pd.read_csv(root / "reports" / "comparison.csv")
     assert table["model"].tolist() == [MODEL]
-    assert table["mlflow_run_id"].tolist() == [metrics["mlflow_run_id"]]
+    assert table[["seeds", "interval_method"]].values.tolist() == [[1, "Wilson"]]
+    assert table["mean_accuracy"].tolist() == [metrics["test_accuracy"]]
     assert (root / "reports" / "figures" / "kernel_gallery.png").stat().st_size > 0
 
     client = MlflowClient(project.tracking_uri)
     assert client.get_experiment_by_name("mnist") is None
     experiment = client.get_experiment_by_name("fashion_mnist")
-    runs = client.search_runs([experiment.experiment_id])
+    # The training's run, and the comparison's (tagged stage=compare).
+    runs = client.search_runs([experiment.experiment_id], "tags.model != ''")
     assert [run.info.run_id for run in runs] == [metrics["mlflow_run_id"]]
+    assert len(client.search_runs([experiment.experiment_id], "tags.stage = 'compare'")) == 1
     run = runs[0]
     assert run.info.status == "FINISHED"
     assert run.data.tags["dataset"] == "fashion_mnist"
