@@ -23,6 +23,7 @@ import pandas as pd
 from benchmarks.common import REPO, log, model_inputs
 from convscope.cli import compose_stage_config
 from convscope.records.run import MODEL_FILE, RUN_FILE, RunRecord
+from convscope.records.seeds import seed_dir
 
 # Test accuracy each model must reach with the default config (a model not listed here is
 # trained and reported without a target: the model list itself comes from params.yaml).
@@ -74,8 +75,10 @@ def measure_full_training(
             seconds = time.perf_counter() - start
             if done.returncode != 0:
                 raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr[-3000:]}")
-            run = RunRecord.read(workdir / "models" / model / RUN_FILE)
-            accuracy = evaluate_test_accuracy(workdir / "models" / model / MODEL_FILE, processed)
+            run = RunRecord.read(seed_dir(workdir / "models" / model, 42) / RUN_FILE)
+            accuracy = evaluate_test_accuracy(
+                seed_dir(workdir / "models" / model, 42) / MODEL_FILE, processed
+            )
             target = targets.get(model)
             rows.append(
                 {

@@ -12,6 +12,7 @@ from omegaconf import MISSING, OmegaConf
 
 from convscope.cli import CONFIG_DIR, compose_stage_config
 from convscope.config import GROUP_SCHEMAS, StageConfig
+from convscope.errors import ConvscopeError
 from convscope.models.config import ModelConfig
 
 
@@ -63,3 +64,19 @@ def test_every_group_of_the_primary_config_has_a_schema() -> None:
     composed_groups = set(compose_stage_config().composed)
     typed_groups = {field.name for field in dataclasses.fields(StageConfig)} - {"composed"}
     assert composed_groups == typed_groups
+
+
+def test_seeds_count_up_from_train_seed_and_each_config_carries_its_own() -> None:
+    cfg = compose_stage_config("seeds=3", "train.seed=7")
+    assert cfg.training_seeds == [7, 8, 9]
+    second = cfg.for_seed(8)
+    assert second.train.seed == second.composed.train.seed == 8
+    assert cfg.train.seed == cfg.composed.train.seed == 7  # the stage's own config unchanged
+    assert compose_stage_config().training_seeds == [42]  # manual runs: one seed
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "two", "1.5", "true"])
+def test_bad_seeds_is_one_line_naming_it(value: str) -> None:
+    with pytest.raises(ConvscopeError) as caught:
+        compose_stage_config(f"seeds={value}")
+    assert str(caught.value).startswith("seeds: expected a positive integer")

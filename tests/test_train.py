@@ -20,6 +20,8 @@ import pytest
 import yaml
 from mlflow.tracking import MlflowClient
 
+from convscope.records.seeds import seed_dir
+
 REPO = Path(__file__).resolve().parents[1]
 EPOCH_METRICS = ("loss", "accuracy", "val_loss", "val_accuracy", "epoch_seconds", "learning_rate")
 TIMING_COLUMNS = ["epoch_seconds", "images_per_second"]
@@ -162,13 +164,16 @@ def test_deterministic_reruns_are_bit_exact(
 ) -> None:
     (first, _), (second, _) = deterministic_runs
     models = [
-        keras.saving.load_model(f / "models" / "lenet5" / "model.keras") for f in (first, second)
+        keras.saving.load_model(seed_dir(f / "models" / "lenet5", 42) / "model.keras")
+        for f in (first, second)
     ]
     weights = [model.get_weights() for model in models]
     assert len(weights[0]) == len(weights[1]) > 0
     for a, b in zip(*weights, strict=True):
         np.testing.assert_array_equal(a, b)
-    histories = [pd.read_csv(f / "models" / "lenet5" / "history.csv") for f in (first, second)]
+    histories = [
+        pd.read_csv(seed_dir(f / "models" / "lenet5", 42) / "history.csv") for f in (first, second)
+    ]
     pd.testing.assert_frame_equal(
         histories[0].drop(columns=TIMING_COLUMNS), histories[1].drop(columns=TIMING_COLUMNS)
     )
@@ -205,7 +210,7 @@ def test_logged_model_has_a_signature_and_an_input_example(
 ) -> None:
     folder = deterministic_runs[0][0]
     _, run = only_run(folder)
-    record = yaml.safe_load((folder / "models" / "lenet5" / "run.json").read_text())
+    record = yaml.safe_load((seed_dir(folder / "models" / "lenet5", 42) / "run.json").read_text())
     # `models:/<id>` URIs resolve in the store the model was logged to.
     tracking_uri(record["tracking_uri"])
     info = mlflow.models.get_model_info(record["model_uri"])
@@ -226,13 +231,16 @@ def test_logged_model_has_a_signature_and_an_input_example(
 
 def dvc_project(folder: Path, processed: Path) -> Path:
     """A DVC project with this repository's pipeline, config and code, the processed MNIST in
-    place, and the train config made tiny (3 epochs of 1024 images, no early stopping)."""
+    place, and the train config made tiny (3 epochs of 1024 images, no early stopping, one
+    seed)."""
     for name in ("dvc.yaml", "params.yaml", ".dvcignore"):
         shutil.copy2(REPO / name, folder / name)
     ignore = shutil.ignore_patterns("__pycache__", "*.egg-info")
     for name in ("conf", "src"):
         shutil.copytree(REPO / name, folder / name, ignore=ignore)
     shutil.copytree(processed, folder / "data" / "processed" / "mnist")
+    params_yaml = folder / "params.yaml"
+    params_yaml.write_text(yaml.safe_dump({**yaml.safe_load(params_yaml.read_text()), "seeds": 1}))
     train_yaml = folder / "conf" / "train" / "default.yaml"
     train = yaml.safe_load(train_yaml.read_text())
     train.update(subset=1024, epochs=3, verbose=2)
@@ -263,7 +271,8 @@ def test_training_killed_under_dvc_repro_resumes_the_same_run_under_dvc_repro(
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
     env["DVC_NO_ANALYTICS"] = "1"
     repro = [sys.executable, "-m", "dvc", "repro", "--single-item", "train@lenet5"]
-    backup = project / "checkpoints" / "mnist" / "lenet5" / "backup" / "training_metadata.json"
+    checkpoint = seed_dir(project / "checkpoints" / "mnist" / "lenet5", 42)
+    backup = checkpoint / "backup" / "training_metadata.json"
 
     first = subprocess.Popen(
         repro,
@@ -283,7 +292,7 @@ def test_training_killed_under_dvc_repro_resumes_the_same_run_under_dvc_repro(
         first.wait()
     killed_after = int(yaml.safe_load(backup.read_text())["epoch"])
     assert killed_after in (1, 2)
-    assert not (project / "models" / "lenet5" / "model.keras").exists()
+    assert not (seed_dir(project / "models" / "lenet5", 42) / "model.keras").exists()
     client = MlflowClient(f"sqlite:///{project / 'mlflow.db'}")
     [interrupted] = client.search_runs([client.get_experiment_by_name("mnist").experiment_id])
 
@@ -293,7 +302,7 @@ def test_training_killed_under_dvc_repro_resumes_the_same_run_under_dvc_repro(
 
     assert second.returncode == 0, second.stderr[-3000:]
     assert f"Resuming lenet5 at epoch {killed_after + 1} of 3" in second.stdout + second.stderr
-    history = pd.read_csv(project / "models" / "lenet5" / "history.csv")
+    history = pd.read_csv(seed_dir(project / "models" / "lenet5", 42) / "history.csv")
     assert history["epoch"].tolist() == [1, 2, 3]
     [run] = client.search_runs([client.get_experiment_by_name("mnist").experiment_id])
     assert run.info.run_id == interrupted.info.run_id, "dvc repro must continue the same run"

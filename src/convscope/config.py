@@ -10,10 +10,11 @@ the stage's entry, and hands the stage a `StageConfig`; nothing below checks it 
 from __future__ import annotations
 
 import contextlib
+import copy
 import inspect
 import logging
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from hydra.utils import get_class
@@ -69,7 +70,21 @@ class StageConfig:
     tracking: TrackingConfig
     evaluate: EvaluateConfig
     compare: CompareConfig
+    # How many seeds each model trains (the top-level `seeds`): train.seed, train.seed + 1, ...
+    seeds: int
     composed: DictConfig = field(repr=False, compare=False)
+
+    @property
+    def training_seeds(self) -> list[int]:
+        """The seeds each model trains: `train.seed + k` for k in range(seeds)."""
+        return [self.train.seed + k for k in range(self.seeds)]
+
+    def for_seed(self, seed: int) -> StageConfig:
+        """This config with `train.seed` set to `seed` (in the typed group and in `composed`,
+        which is logged to MLflow and fingerprints the resume state)."""
+        composed = copy.deepcopy(self.composed)
+        composed.train.seed = seed
+        return replace(self, train=replace(self.train, seed=seed), composed=composed)
 
 
 def stage_config(composed: DictConfig) -> StageConfig:
@@ -85,7 +100,12 @@ def stage_config(composed: DictConfig) -> StageConfig:
         group: typed(group, schema, resolved.get(group, {}))
         for group, schema in GROUP_SCHEMAS.items()
     }
-    return StageConfig(**groups, model=checked_model, composed=composed)
+    seeds = resolved.get("seeds")
+    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
+        raise ConvscopeError(
+            f"seeds: expected a positive integer (how many seeds each model trains), got {seeds!r}"
+        )
+    return StageConfig(**groups, model=checked_model, seeds=seeds, composed=composed)
 
 
 def model_config(values: Mapping[str, Any]) -> ModelConfig:

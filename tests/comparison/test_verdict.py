@@ -13,6 +13,7 @@ from convscope.comparison.verdict import (
     pair_verdict,
     verdict_rule,
     verdict_sentences,
+    winner,
 )
 
 ALPHA = 0.05
@@ -135,3 +136,23 @@ def test_verdict_sentences_cover_every_model_then_every_pair(labels, random_erro
     assert len(sentences) == 3 + 3
     assert [sentence.split(":")[0] for sentence in sentences[:3]] == ["x", "y", "z"]
     assert "5% level" in verdict_rule(comparison)
+
+
+def test_the_winner_is_the_model_called_more_accurate_than_every_other(labels, random_errors):
+    predictions = {
+        "small": random_errors([120, 125, 118], 2),
+        "mid": random_errors([90, 92, 95], 3),
+        "big": random_errors([60, 62, 65], 1),
+    }
+    lead = winner(compare_models(predictions, labels, alpha=ALPHA))
+    assert (lead.model, lead.decisive) == ("big", True)
+
+
+def test_without_a_clear_winner_the_highest_mean_leads_within_the_noise(labels, random_errors):
+    predictions = {
+        "small": random_errors([120, 125, 118], 2),
+        "a": random_errors([60, 70, 64], 1),
+        "b": random_errors([66, 61, 69], 3),
+    }
+    lead = winner(compare_models(predictions, labels, alpha=ALPHA))
+    assert (lead.model, lead.decisive) == ("a", False)  # mean 64.7 errors against 65.3

@@ -37,7 +37,7 @@ GIT_IDENTITY = {
 }
 # What the committed project changes in this project's YAML, so that training takes seconds.
 TINY = {
-    "params.yaml": {"models": ["dense"]},
+    "params.yaml": {"models": ["dense"], "seeds": 1},
     "conf/train/default.yaml": {"subset": 256, "epochs": 1, "verbose": 0},
     "conf/tracking/local.yaml": {"log_model": False},
 }

@@ -13,7 +13,7 @@ import pytest
 
 from convscope.data.download import MIRROR_ENV
 
-SHARED = ("data/raw/mnist", "data/processed/mnist", "models/dense/model.keras")
+SHARED = ("data/raw/mnist", "data/processed/mnist", "models/dense/seed-42/model.keras")
 
 
 def files_of(folder: Path) -> dict[str, bytes]:
@@ -42,8 +42,8 @@ def test_dvc_push_then_pull_in_a_second_clone_makes_repro_a_no_op(
     pulled = project.run(["dvc", "pull"], clone_b, env_b)
     for path in SHARED:
         assert files_of(clone_b / path) == files_of(clone_a / path), path
-    assert (clone_b / "models/dense/run.json").read_text() == (
-        clone_a / "models/dense/run.json"
+    assert (clone_b / "models/dense/seed-42/run.json").read_text() == (
+        clone_a / "models/dense/seed-42/run.json"
     ).read_text(), pulled.stdout
 
     status = project.run(["dvc", "status", "--with-deps", "train@dense"], clone_b, env_b)

@@ -1,10 +1,11 @@
 """Tiny real models from the real train stage, then evaluated by the real evaluate stage.
 
 Shared by the evaluate and compare stage tests. Each stage runs as DVC runs it: one
-`python -m convscope.<stage> model=<name>` process per model, here the two models' processes
-side by side, on one epoch of 512 real MNIST images. What the tests read is what the train
-stage left behind (`model.keras`, `history.csv`, `run.json` with a logged model) and the one
-MLflow run per model it created, which evaluate then logs into.
+`python -m convscope.<stage> model=<name> seeds=2` process per model, training or evaluating
+both seeds (42 and 43), here the two models' processes side by side, on one epoch of 512 real
+MNIST images. What the tests read is what the train stage left behind in each seed's folder
+(`model.keras`, `history.csv`, `run.json` with a logged model) and the one MLflow run per model
+and seed it created, which evaluate then logs into.
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ import pytest
 
 from convscope.cli import compose_stage_config
 from convscope.config import StageConfig
+from convscope.records.seeds import seed_dir
 from convscope.tracking.store import connect
 
 REPO = Path(__file__).resolve().parents[2]
 MODELS = ("dense", "lenet5")
+SEEDS = (42, 43)  # train.seed (conf/train/default.yaml) and the next: `seeds=2`
 # One epoch on 512 images: seconds. The model is logged to MLflow as by default.
 TINY_TRAINING = ("train.subset=512", "train.epochs=1", "train.verbose=0")
 # Timing kept minimal: these tests check what is measured, not how fast the CPU is.
@@ -47,8 +50,13 @@ class Workspace:
     def tracking_uri(self) -> str:
         return f"sqlite:///{self.root / 'mlflow.db'}"
 
-    def model_dir(self, name: str) -> Path:
-        return self.root / "models" / name
+    def model_dir(self, name: str, seed: int = SEEDS[0]) -> Path:
+        """The folder of one seed's trained model (the first seed's by default)."""
+        return seed_dir(self.root / "models" / name, seed)
+
+    def evaluation_dir(self, name: str, seed: int = SEEDS[0]) -> Path:
+        """The folder of one seed's evaluation (the first seed's by default)."""
+        return seed_dir(self.reports / "evaluation" / name, seed)
 
     @property
     def reports(self) -> Path:
@@ -109,7 +117,8 @@ class Workspace:
 
 @pytest.fixture(scope="session")
 def evaluated(processed_mnist: Path, tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    """Dense and LeNet-5 trained by the train stage, then evaluated by the evaluate stage.
+    """Dense and LeNet-5, two seeds each, trained by the train stage, then evaluated by the
+    evaluate stage.
 
     Do not modify it; copy what a test needs to change. (Test modules cannot import this
     conftest under `--import-mode=importlib`; they use the Workspace through this fixture.)
@@ -122,6 +131,6 @@ def evaluated(processed_mnist: Path, tmp_path_factory: pytest.TempPathFactory) -
         connect(workspace.config().tracking)
     finally:
         mlflow.set_tracking_uri(previous_uri)
-    workspace.run_per_model("train", *TINY_TRAINING)
-    workspace.run_per_model("evaluate", *QUICK_TIMING)
+    workspace.run_per_model("train", f"seeds={len(SEEDS)}", *TINY_TRAINING)
+    workspace.run_per_model("evaluate", f"seeds={len(SEEDS)}", *QUICK_TIMING)
     return workspace

@@ -1,12 +1,15 @@
-"""The `compare` stage through its command line: its table against what MLflow holds for
-the same runs, its Markdown and figures; and a model without history is refused."""
+"""The `compare` stage through its command line, on two models of two seeds: its tables
+against the seeds' records, its Markdown (verdict, tables, anatomy, figures), its MLflow run;
+and a seed without history is refused."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
@@ -14,23 +17,6 @@ from mlflow.tracking import MlflowClient
 from convscope.cli import compose_stage_config
 from convscope.comparison.collect import collect_results
 from convscope.errors import ConvscopeError
-
-# Every number the table takes from the metrics files, all of which the MLflow run holds:
-# the evaluation's (logged by evaluate) and the training's (logged by the training).
-LOGGED_COLUMNS = (
-    "test_accuracy",
-    "test_loss",
-    "test_errors",
-    "macs_per_image",
-    "latency_ms_batch1",
-    "throughput_images_per_s_batch64",
-    "model_size_bytes",
-    "total_params",
-    "conv_params",
-    "dense_params",
-    "train_seconds",
-    "seconds_per_epoch",
-)
 
 
 @pytest.fixture(scope="module")
@@ -41,35 +27,59 @@ def compared(evaluated):
 
 
 @pytest.mark.slow
-def test_table_numbers_equal_what_mlflow_holds(compared) -> None:
+def test_table_summarises_each_models_seeds_from_their_records(compared) -> None:
     table = pd.read_csv(compared.reports / "comparison.csv")
     assert table["model"].tolist() == ["dense", "lenet5"]
-    client = MlflowClient(compared.tracking_uri)
     for row in table.to_dict("records"):
-        run = client.get_run(row["mlflow_run_id"])
-        assert run.info.run_name == row["model"]
-        for column in LOGGED_COLUMNS:
-            assert row[column] == run.data.metrics[column], (row["model"], column)
+        accuracies = [
+            json.loads((compared.evaluation_dir(row["model"], seed) / "metrics.json").read_text())[
+                "test_accuracy"
+            ]
+            for seed in (42, 43)
+        ]
+        assert row["seeds"] == 2 and row["test_images"] == 10_000
+        assert row["mean_accuracy"] == pytest.approx(np.mean(accuracies))
+        assert row["std_accuracy"] == pytest.approx(np.std(accuracies, ddof=1))
+        assert (row["min_accuracy"], row["max_accuracy"]) == pytest.approx(
+            (min(accuracies), max(accuracies))
+        )
+        assert row["interval_method"] == "t over seeds"
+    pairs = pd.read_csv(compared.reports / "comparison_pairs.csv")
+    assert pairs[["model_a", "model_b", "seeds"]].values.tolist() == [["dense", "lenet5", 2]]
+    assert 0 <= pairs["pooled_mcnemar_p"].iloc[0] <= 1
 
 
 @pytest.mark.slow
-def test_markdown_embeds_the_figures_and_names_the_most_accurate(compared) -> None:
+def test_markdown_has_the_verdict_tables_anatomy_and_figures(compared) -> None:
     text = (compared.reports / "comparison.md").read_text()
     links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
     assert sorted(links) == [
+        "figures/accuracy_vs_macs.png",
         "figures/accuracy_vs_params.png",
         "figures/kernel_gallery.png",
         "figures/learning_curves.png",
     ]
     for link in links:
         assert (compared.reports / link).read_bytes().startswith(b"\x89PNG")
-    table = pd.read_csv(compared.reports / "comparison.csv")
-    best = table.loc[table["test_accuracy"].idxmax()]
-    assert (
-        f"**Accuracy:** {best['model']} is the most accurate, {best['test_accuracy']:.2%}" in text
-    )
+    for heading in ("## Verdict", "## Test accuracy over seeds", "## Paired differences"):
+        assert heading in text
+    # Two models: one verdict sentence on the pair, either a win or within the noise.
+    assert ("is more accurate than" in text) != ("differ within the noise" in text)
+    assert "*Rule:*" in text and "mean ± std over 2 seeds" in text
+    assert "## The seed's argument, layer by layer" in text
+    assert "| 5x5x1 " in text  # LeNet-5's C1 kernel, from the built model
     assert "**Parameters:** lenet5 has the fewest parameters (61,706)" in text
-    assert "| dense " in text and "| lenet5 " in text
+
+
+@pytest.mark.slow
+def test_comparison_is_an_mlflow_run_with_the_table(compared) -> None:
+    client = MlflowClient(compared.tracking_uri)
+    experiment = client.get_experiment_by_name("mnist")
+    runs = client.search_runs([experiment.experiment_id], "tags.stage = 'compare'")
+    assert len(runs) == 1 and runs[0].info.run_name == "comparison"
+    logged = {item.path for item in client.list_artifacts(runs[0].info.run_id)}
+    assert {"comparison.md", "comparison.csv", "comparison_pairs.csv", "comparison.json"} <= logged
+    assert "figures" in logged
 
 
 @pytest.mark.slow
@@ -77,12 +87,13 @@ def test_model_without_history_is_a_one_line_error(compared, tmp_path: Path) -> 
     shutil.copytree(compared.reports / "metrics", tmp_path / "reports" / "metrics")
     shutil.copytree(compared.reports / "evaluation", tmp_path / "reports" / "evaluation")
     shutil.copytree(compared.root / "models", tmp_path / "models")
-    (tmp_path / "models" / "lenet5" / "history.csv").unlink()
+    missing = tmp_path / "models" / "lenet5" / "seed-43" / "history.csv"
+    missing.unlink()
     cfg = compose_stage_config(
         f"paths.reports={tmp_path / 'reports'}",
         f"paths.model_dir={tmp_path}/models/${{model.name}}",
     )
     with pytest.raises(ConvscopeError) as caught:
         collect_results(cfg)
-    assert str(tmp_path / "models" / "lenet5" / "history.csv") in str(caught.value)
+    assert str(missing) in str(caught.value)
     assert "\n" not in str(caught.value)

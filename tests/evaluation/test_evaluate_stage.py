@@ -31,9 +31,9 @@ LENET5_MACS = (
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-def read_metrics(workspace, name: str) -> dict:
-    """A model's full record, `reports/evaluation/<model>/metrics.json`."""
-    return json.loads((workspace.reports / "evaluation" / name / "metrics.json").read_text())
+def read_metrics(workspace, name: str, seed: int = 42) -> dict:
+    """A seed's full record, `reports/evaluation/<model>/seed-<seed>/metrics.json`."""
+    return json.loads((workspace.evaluation_dir(name, seed) / "metrics.json").read_text())
 
 
 def read_dvc_metrics(workspace, name: str) -> dict:
@@ -45,16 +45,29 @@ def read_dvc_metrics(workspace, name: str) -> dict:
 def test_evaluate_reads_what_the_train_stage_wrote(evaluated) -> None:
     client = MlflowClient(evaluated.tracking_uri)
     experiment = client.get_experiment_by_name("mnist")
-    runs = client.search_runs([experiment.experiment_id])
-    # One run per model, each the train stage's, which evaluate logged into.
-    assert sorted(run.info.run_name for run in runs) == ["dense", "lenet5"]
-    for name in ("dense", "lenet5"):
-        model_dir = evaluated.model_dir(name)
+    # (The compare stage's test may have added its `comparison` run, tagged stage=compare.)
+    runs = client.search_runs([experiment.experiment_id], "tags.model != ''")
+    # One run per model and seed, each the train stage's, which evaluate logged into; tagged
+    # so that the MLflow UI groups the seeds by model.
+    assert sorted((run.data.tags["model"], run.data.tags["seed"]) for run in runs) == [
+        ("dense", "42"),
+        ("dense", "43"),
+        ("lenet5", "42"),
+        ("lenet5", "43"),
+    ]
+    for name in ("dense", "lenet5"):  # train with seeds=2: one folder per seed, nothing else
+        folder = evaluated.root / "models" / name
+        assert sorted(p.name for p in folder.iterdir()) == ["seed-42", "seed-43"]
+        evaluation = evaluated.reports / "evaluation" / name
+        assert sorted(p.name for p in evaluation.iterdir()) == ["seed-42", "seed-43"]
+    for name, seed in ((name, seed) for name in ("dense", "lenet5") for seed in (42, 43)):
+        model_dir = evaluated.model_dir(name, seed)
         record = json.loads((model_dir / "run.json").read_text())
         history = pd.read_csv(model_dir / "history.csv")
-        metrics = read_metrics(evaluated, name)
+        metrics = read_metrics(evaluated, name, seed)
         run = client.get_run(record["run_id"])
-        assert (run.info.run_name, run.info.status) == (name, "FINISHED")
+        assert (run.info.run_name, run.info.status) == (f"{name} seed {seed}", "FINISHED")
+        assert run.data.params["train.seed"] == str(seed)
         assert record["experiment_id"] == experiment.experiment_id
         assert record["tracking_uri"] == evaluated.tracking_uri
         assert history["epoch"].tolist() == [1] and record["epochs"] == 1
@@ -94,7 +107,11 @@ def test_metrics_equal_an_independent_computation(evaluated) -> None:
     counted = np.zeros((10, 10), dtype=int)
     np.add.at(counted, (pairs["actual"].astype(int), pairs["predicted"].astype(int)), 1)
     np.testing.assert_array_equal(counted, expected)
-    per_class = pd.read_csv(evaluated.reports / "evaluation" / "lenet5" / "per_class.csv")
+    # The DVC plot is the first seed's predictions, which compare pairs across models.
+    assert pairs.equals(
+        pd.read_csv(evaluated.evaluation_dir("lenet5") / "predictions.csv", dtype=str)
+    )
+    per_class = pd.read_csv(evaluated.evaluation_dir("lenet5") / "per_class.csv")
     np.testing.assert_allclose(per_class["recall"], np.diag(expected) / expected.sum(axis=1))
     np.testing.assert_allclose(
         per_class["precision"], np.diag(expected) / np.maximum(expected.sum(axis=0), 1)
@@ -112,17 +129,21 @@ def test_metrics_equal_an_independent_computation(evaluated) -> None:
 
 
 @pytest.mark.slow
-def test_the_dvc_metrics_file_holds_the_figures_that_compare_models(evaluated) -> None:
+def test_the_dvc_metrics_file_summarises_the_seeds(evaluated) -> None:
     for name in ("dense", "lenet5"):
-        record = read_metrics(evaluated, name)
-        assert read_dvc_metrics(evaluated, name) == {
-            "test_accuracy": record["test_accuracy"],
-            "test_loss": record["test_loss"],
-            "params": record["total_params"],
-            "latency_ms": record["latency_ms_batch1"],
-            "images_per_s": record["throughput_images_per_s_batch64"],
-            "train_seconds": record["train_seconds"],
-        }
+        records = [read_metrics(evaluated, name, seed) for seed in (42, 43)]
+        accuracies = [record["test_accuracy"] for record in records]
+        summary = read_dvc_metrics(evaluated, name)
+        assert summary == pytest.approx(
+            {
+                "test_accuracy": np.mean(accuracies),
+                "accuracy_std": np.std(accuracies, ddof=1),
+                "seeds": 2,
+                "params": records[0]["total_params"],
+                "train_seconds": np.mean([r["train_seconds"] for r in records]),
+                "images_per_s": np.mean([r["throughput_images_per_s_batch64"] for r in records]),
+            }
+        )
 
 
 @pytest.mark.slow
@@ -149,7 +170,7 @@ def test_dvc_metrics_show_fits_120_columns(evaluated, tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_reports_are_written_and_logged_into_the_training_run(evaluated) -> None:
-    folder = evaluated.reports / "evaluation" / "lenet5"
+    folder = evaluated.evaluation_dir("lenet5")
     for picture in ("confusion.png", "misclassified.png"):
         assert (folder / picture).read_bytes().startswith(PNG_SIGNATURE)
     mistakes = pd.read_csv(folder / "misclassified.csv")
@@ -170,7 +191,15 @@ def test_reports_are_written_and_logged_into_the_training_run(evaluated) -> None
         "evaluation/misclassified.png",
         "evaluation/per_class.csv",
         "evaluation/metrics.json",
+        "evaluation/predictions.csv",
+        "evaluation/anatomy.csv",
+        "evaluation/anatomy.md",
     } <= logged
+    anatomy = pd.read_csv(folder / "anatomy.csv")
+    # The seed's argument from the trained model: LeNet-5's weights are all kernels.
+    assert anatomy["weights"].sum() == layers["weights"].sum()
+    first = anatomy.iloc[0]
+    assert (first["kernel"], first["kernels"], first["dense_unit_weights"]) == ("5x5x1", 6, 784)
     # Logged beside the training, not by reopening its run: status and end time unchanged.
     assert run.info.status == "FINISHED"
     evaluated_at = client.get_metric_history(run.info.run_id, "test_accuracy")[0].timestamp

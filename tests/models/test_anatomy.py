@@ -9,13 +9,12 @@ import pytest
 from convscope.errors import ConvscopeError
 from convscope.models.anatomy import anatomy_markdown, layer_anatomy
 from convscope.models.layers import layer_table
-from convscope.models.registry import build_model
 
 MNIST_SHAPE = (28, 28, 1)
 
 
 def test_lenet5_receptive_fields_grow_as_worked_out_by_hand(model_cfg) -> None:
-    table = layer_anatomy(build_model(model_cfg("lenet5"), MNIST_SHAPE, 10)).set_index("layer")
+    table = layer_anatomy(model_cfg("lenet5").build(MNIST_SHAPE, 10)).set_index("layer")
     # r += (k - 1) * jump; jump *= stride, starting from r = 1, jump = 1:
     # C1 5x5: 1 + 4*1 = 5; S2 2x2/2: 5 + 1*1 = 6, jump 2; C3 5x5: 6 + 4*2 = 14;
     # S4 2x2/2: 14 + 1*2 = 16, jump 4; C5 5x5: 16 + 4*4 = 32 (more than the 28x28 image)
@@ -31,7 +30,7 @@ def test_lenet5_receptive_fields_grow_as_worked_out_by_hand(model_cfg) -> None:
 
 
 def test_lenet5_kernels_weights_and_the_dense_unit_they_replace(model_cfg) -> None:
-    table = layer_anatomy(build_model(model_cfg("lenet5"), MNIST_SHAPE, 10)).set_index("layer")
+    table = layer_anatomy(model_cfg("lenet5").build(MNIST_SHAPE, 10)).set_index("layer")
 
     c1, c3 = table.loc["C1"], table.loc["C3"]
     assert (c1.kernel, c1.kernels, c1.weights_per_kernel, c1.weights) == ("5x5x1", 6, 25, 150)
@@ -43,7 +42,7 @@ def test_lenet5_kernels_weights_and_the_dense_unit_they_replace(model_cfg) -> No
 
 
 def test_lenet5_output_shapes_under_both_paddings(model_cfg) -> None:
-    table = layer_anatomy(build_model(model_cfg("lenet5"), MNIST_SHAPE, 10)).set_index("layer")
+    table = layer_anatomy(model_cfg("lenet5").build(MNIST_SHAPE, 10)).set_index("layer")
     shapes = table[["padding", "output_shape", "other_padding_output_shape"]]
     assert shapes.loc["C1"].tolist() == ["same", "28x28x6", "24x24x6"]  # valid: 28 - 5 + 1
     assert shapes.loc["C3"].tolist() == ["valid", "10x10x16", "14x14x16"]
@@ -52,7 +51,7 @@ def test_lenet5_output_shapes_under_both_paddings(model_cfg) -> None:
 
 
 def test_dense_layer_has_one_weight_per_pixel_per_unit(model_cfg) -> None:
-    table = layer_anatomy(build_model(model_cfg("dense"), MNIST_SHAPE, 10)).set_index("layer")
+    table = layer_anatomy(model_cfg("dense").build(MNIST_SHAPE, 10)).set_index("layer")
 
     fc1 = table.loc["fc1"]
     assert (fc1.kernel, fc1.kernels, fc1.weights_per_kernel) == ("784", 512, 784)
@@ -64,7 +63,7 @@ def test_dense_layer_has_one_weight_per_pixel_per_unit(model_cfg) -> None:
 
 
 def test_weights_agree_with_the_layer_table(model_cfg) -> None:
-    model = build_model(model_cfg("stacked_conv"), MNIST_SHAPE, 10)
+    model = model_cfg("stacked_conv").build(MNIST_SHAPE, 10)
     anatomy = layer_anatomy(model).dropna(subset=["weights"]).set_index("layer")["weights"]
     counted = layer_table(model).set_index("layer")["weights"]
     assert anatomy.to_dict() == counted[anatomy.index].to_dict()
@@ -103,7 +102,7 @@ def test_a_layer_without_a_receptive_field_rule_is_refused() -> None:
 def test_markdown_shows_counts_with_separators_and_dashes_where_nothing_applies(
     model_cfg,
 ) -> None:
-    lenet5 = layer_anatomy(build_model(model_cfg("lenet5"), MNIST_SHAPE, 10))
+    lenet5 = layer_anatomy(model_cfg("lenet5").build(MNIST_SHAPE, 10))
     text = anatomy_markdown(lenet5)
     lines = text.splitlines()
     assert lines[0].startswith("| layer ")  # one model: no model column
@@ -112,6 +111,6 @@ def test_markdown_shows_counts_with_separators_and_dashes_where_nothing_applies(
     s2 = next(line for line in lines if line.startswith("| S2 "))
     assert "—" in s2
     both = anatomy_markdown(
-        pd.concat([lenet5, layer_anatomy(build_model(model_cfg("dense"), MNIST_SHAPE, 10))])
+        pd.concat([lenet5, layer_anatomy(model_cfg("dense").build(MNIST_SHAPE, 10))])
     )
     assert both.splitlines()[0].startswith("| model ")

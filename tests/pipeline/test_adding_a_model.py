@@ -17,6 +17,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from convscope.records.seeds import seed_dir
+
 NAME = "tiny_mlp"
 MODULE = """\
     \"\"\"A throwaway model: one small hidden layer.\"\"\"
@@ -147,7 +149,7 @@ def test_a_fourth_model_needs_its_module_yaml_test_and_params_only(
         timeout=900,
     )
     assert trained.returncode == 0, trained.stderr[-3000:]
-    model_dir = root / "models" / NAME
+    model_dir = seed_dir(root / "models" / NAME, 42)
     assert json.loads((model_dir / "run.json").read_text())["epochs"] == 1
     assert len(pd.read_csv(model_dir / "history.csv")) == 1
     assert (model_dir / "model.keras").is_file()

@@ -14,6 +14,7 @@ from mlflow.tracking import MlflowClient
 from omegaconf import OmegaConf
 
 from convscope.records.metrics import EVALUATION_KEYS
+from convscope.records.seeds import seed_dir
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CLASS_NAMES = list(OmegaConf.load(REPO_ROOT / "conf" / "data" / "fashion_mnist.yaml").class_names)
@@ -27,7 +28,7 @@ def test_fashion_mnist_flows_through_every_stage_under_its_own_names(
     assert "Ankle boot" in CLASS_NAMES  # the config read is Fashion-MNIST's
     project = dvc_project("fashion-pipeline", fashion_mnist_mirror)
     stdout = project.tiny_experiment(
-        "params.yaml:dataset=fashion_mnist", f"params.yaml:models=[{MODEL}]"
+        "params.yaml:dataset=fashion_mnist", f"params.yaml:models=[{MODEL}]", "params.yaml:seeds=1"
     )
 
     ran = [line.split("'")[1] for line in stdout.splitlines() if line.startswith("Running stage")]
@@ -42,27 +43,32 @@ def test_fashion_mnist_flows_through_every_stage_under_its_own_names(
     assert list(summary["splits"]["test"]["class_counts"].values()) == [1000] * 10
 
     for name in ("model.keras", "run.json", "history.csv"):
-        assert (root / "models" / MODEL / name).stat().st_size > 0
-    per_class = pd.read_csv(root / "reports" / "evaluation" / MODEL / "per_class.csv")
+        assert (seed_dir(root / "models" / MODEL, 42) / name).stat().st_size > 0
+    per_class = pd.read_csv(seed_dir(root / "reports" / "evaluation" / MODEL, 42) / "per_class.csv")
     assert per_class["name"].tolist() == CLASS_NAMES
     assert per_class["support"].tolist() == [1000] * 10
     pairs = pd.read_csv(root / "reports" / "plots" / MODEL / "confusion.csv")
     assert len(pairs) == 10000
     assert set(pairs["actual"]) == set(CLASS_NAMES)
     # The full record; reports/metrics/<model>.json holds the few figures `dvc metrics show` lists.
-    metrics = json.loads((root / "reports" / "evaluation" / MODEL / "metrics.json").read_text())
+    metrics = json.loads(
+        (seed_dir(root / "reports" / "evaluation" / MODEL, 42) / "metrics.json").read_text()
+    )
     # One epoch on 2,000 images: well above chance (10 %), well below a trained model.
     assert 0.3 < metrics["test_accuracy"] < 0.95
     table = pd.read_csv(root / "reports" / "comparison.csv")
     assert table["model"].tolist() == [MODEL]
-    assert table["mlflow_run_id"].tolist() == [metrics["mlflow_run_id"]]
+    assert table[["seeds", "interval_method"]].values.tolist() == [[1, "Wilson"]]
+    assert table["mean_accuracy"].tolist() == [metrics["test_accuracy"]]
     assert (root / "reports" / "figures" / "kernel_gallery.png").stat().st_size > 0
 
     client = MlflowClient(project.tracking_uri)
     assert client.get_experiment_by_name("mnist") is None
     experiment = client.get_experiment_by_name("fashion_mnist")
-    runs = client.search_runs([experiment.experiment_id])
+    # The training's run, and the comparison's (tagged stage=compare).
+    runs = client.search_runs([experiment.experiment_id], "tags.model != ''")
     assert [run.info.run_id for run in runs] == [metrics["mlflow_run_id"]]
+    assert len(client.search_runs([experiment.experiment_id], "tags.stage = 'compare'")) == 1
     run = runs[0]
     assert run.info.status == "FINISHED"
     assert run.data.tags["dataset"] == "fashion_mnist"

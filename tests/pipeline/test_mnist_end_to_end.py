@@ -17,15 +17,22 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from convscope.records.metrics import EVALUATION_KEYS, throughput_key
+from convscope.records.seeds import seed_dir
 
 MODELS = ("dense", "lenet5")
+SEEDS = (42, 43)  # params.yaml:seeds=2 from train.seed 42
 STAGES = {
     "download",
     "preprocess",
     *(f"{stage}@{model}" for stage in ("train", "evaluate") for model in MODELS),
     "compare",
 }
-FIGURES = ("accuracy_vs_params.png", "kernel_gallery.png", "learning_curves.png")
+FIGURES = (
+    "accuracy_vs_macs.png",
+    "accuracy_vs_params.png",
+    "kernel_gallery.png",
+    "learning_curves.png",
+)
 
 pytestmark = pytest.mark.slow
 
@@ -35,7 +42,9 @@ def pipeline(mnist_mirror: Path, dvc_project: Callable) -> tuple:
     """The project after one tiny `dvc exp run` of the whole pipeline on two models, and
     the experiment's stdout."""
     project = dvc_project("mnist-pipeline", mnist_mirror)
-    stdout = project.tiny_experiment(f"params.yaml:models=[{','.join(MODELS)}]")
+    stdout = project.tiny_experiment(
+        f"params.yaml:models=[{','.join(MODELS)}]", f"params.yaml:seeds={len(SEEDS)}"
+    )
     return project, stdout
 
 
@@ -45,17 +54,21 @@ def test_exp_run_runs_every_stage_and_each_writes_its_outputs(pipeline: tuple) -
     assert ran == STAGES
     root = project.root
     for model in MODELS:
-        for name in ("model.keras", "run.json", "history.csv"):
-            assert (root / "models" / model / name).stat().st_size > 0
-        history = pd.read_csv(root / "models" / model / "history.csv")
-        assert history["epoch"].tolist() == [1]
-        assert (root / "reports" / "metrics" / f"{model}.json").is_file()
-        assert (root / "reports" / "evaluation" / model / "confusion.png").stat().st_size > 0
+        for seed in SEEDS:
+            folder = seed_dir(root / "models" / model, seed)
+            for name in ("model.keras", "run.json", "history.csv"):
+                assert (folder / name).stat().st_size > 0
+            assert pd.read_csv(folder / "history.csv")["epoch"].tolist() == [1]
+            evaluation = seed_dir(root / "reports" / "evaluation" / model, seed)
+            assert (evaluation / "confusion.png").stat().st_size > 0
+            assert len(pd.read_csv(evaluation / "predictions.csv")) == 10000
+        summary = json.loads((root / "reports" / "metrics" / f"{model}.json").read_text())
+        assert summary["seeds"] == len(SEEDS)
         pairs = pd.read_csv(root / "reports" / "plots" / model / "confusion.csv")
         assert len(pairs) == 10000  # the whole test set, one row per image
     table = pd.read_csv(root / "reports" / "comparison.csv")
     assert sorted(table["model"]) == list(MODELS)
-    assert set(table["epochs"]) == {1}
+    assert set(table["seeds"]) == {len(SEEDS)}
     markdown = (root / "reports" / "comparison.md").read_text()
     for name in (*MODELS, *FIGURES):
         assert name in markdown
@@ -86,32 +99,39 @@ def test_metrics_show_lists_every_model_and_plots_show_writes_html(pipeline: tup
     assert (out / "index.html").as_uri() in stdout
     html = (out / "index.html").read_text()
     for model in MODELS:
-        assert f"{model} validation accuracy per epoch" in html  # history.csv, train stage
-        assert f"{model} test-set confusion matrix" in html  # confusion.csv, evaluate stage
+        # confusion.csv, evaluate stage (the learning curves are compare's figure, over seeds)
+        assert f"{model} test-set confusion matrix (first seed)" in html
     images = sorted(p.name for p in (out / "static").iterdir())
     assert images == [f"workspace_reports_figures_{figure}" for figure in FIGURES]
 
 
-def test_mlflow_holds_one_finished_run_per_model_with_its_evaluation(pipeline: tuple) -> None:
+def test_mlflow_holds_one_finished_run_per_model_and_seed_with_its_evaluation(
+    pipeline: tuple,
+) -> None:
     project, _ = pipeline
     client = MlflowClient(project.tracking_uri)
     experiments = client.search_experiments()
     assert [e.name for e in experiments if e.name != "Default"] == ["mnist"]
-    runs = client.search_runs([client.get_experiment_by_name("mnist").experiment_id])
-    assert sorted(run.data.tags["model"] for run in runs) == list(MODELS)
+    experiment_id = client.get_experiment_by_name("mnist").experiment_id
+    (comparison,) = client.search_runs([experiment_id], "tags.stage = 'compare'")
+    assert comparison.info.status == "FINISHED"
+    runs = client.search_runs([experiment_id], "tags.model != ''")
+    assert sorted((run.data.tags["model"], run.data.tags["seed"]) for run in runs) == [
+        (model, str(seed)) for model in MODELS for seed in SEEDS
+    ]
     experiment_names = {run.data.tags.get("dvc_experiment") for run in runs}
     assert len(experiment_names) == 1
     exp_list = project.dvc("exp", "list", "--name-only")
     assert experiment_names.pop() in exp_list.split()
     for run in runs:
-        model = run.data.tags["model"]
+        model, seed = run.data.tags["model"], int(run.data.tags["seed"])
         assert run.info.status == "FINISHED"
         assert run.data.tags["dataset"] == "mnist"
-        assert run.info.run_name == model
-        metrics = json.loads(
-            (project.root / "reports" / "evaluation" / model / "metrics.json").read_text()
-        )
-        record = json.loads((project.root / "models" / model / "run.json").read_text())
+        assert run.info.run_name == f"{model} seed {seed}"
+        evaluation = seed_dir(project.root / "reports" / "evaluation" / model, seed)
+        metrics = json.loads((evaluation / "metrics.json").read_text())
+        record_file = seed_dir(project.root / "models" / model, seed) / "run.json"
+        record = json.loads(record_file.read_text())
         assert metrics["mlflow_run_id"] == record["run_id"] == run.info.run_id
         for key in (*EVALUATION_KEYS, throughput_key(256)):
             assert run.data.metrics[key] == pytest.approx(metrics[key]), key

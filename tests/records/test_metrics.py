@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -53,18 +54,29 @@ def test_the_record_file_keeps_its_keys_and_their_order(tmp_path: Path) -> None:
     assert EvaluationRecord.read(path) == RECORD
 
 
-def test_the_dvc_metrics_file_has_six_keys(tmp_path: Path) -> None:
+def test_the_dvc_metrics_file_summarises_the_seeds_in_six_keys(tmp_path: Path) -> None:
     path = tmp_path / "lenet5.json"
-    RECORD.summary().write(path)
-    assert json.loads(path.read_text()) == {
-        "test_accuracy": 0.99,
-        "test_loss": 0.03,
-        "params": 61706,
-        "latency_ms": 0.2,
-        "images_per_s": 12000.0,
-        "train_seconds": 30.0,
-    }
-    assert MetricsSummary.read(path) == RECORD.summary()
+    other = replace(RECORD, test_accuracy=0.98, train_seconds=40.0)
+    summary = MetricsSummary.over_seeds([RECORD, other])
+    summary.write(path)
+    data = json.loads(path.read_text())
+    assert list(data) == [
+        "test_accuracy",
+        "accuracy_std",
+        "seeds",
+        "params",
+        "train_seconds",
+        "images_per_s",
+    ]
+    assert data["test_accuracy"] == pytest.approx(0.985)
+    assert data["accuracy_std"] == pytest.approx(0.00707107, rel=1e-5)  # sample std (ddof=1)
+    assert (data["seeds"], data["params"], data["images_per_s"]) == (2, 61706, 12000.0)
+    assert data["train_seconds"] == pytest.approx(35.0)
+    assert MetricsSummary.read(path) == summary
+
+
+def test_one_seed_has_no_spread() -> None:
+    assert MetricsSummary.over_seeds([RECORD]).accuracy_std == 0.0
 
 
 def test_the_mlflow_metrics_are_the_measured_figures() -> None:

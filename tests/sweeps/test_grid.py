@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
+from convscope.records.seeds import seed_dir
 from convscope.sweeps.job import PARENT_RUN_TAG
 
 
@@ -38,8 +39,8 @@ def test_grid_sweep_nests_every_job_under_one_parent(run_sweep: Callable[..., An
         # Each job wrote its model into its own folder, not into the DVC outputs models/.
         job_dir = sweep.folder / str(num)
         assert run.data.tags["sweep_job_dir"] == str(job_dir)
-        model_dir = job_dir / "models" / run.data.params["model.name"]
-        assert run.data.params["paths.model_dir"] == str(model_dir)
+        model_dir = seed_dir(job_dir / "models" / run.data.params["model.name"], 42)
+        assert run.data.params["paths.model_dir"] == str(model_dir.parent)
         assert (model_dir / "model.keras").is_file()
     assert not (sweep.workdir / "models").exists()
     assert not (sweep.workdir / "checkpoints").exists()
@@ -78,4 +79,4 @@ def test_failing_job_is_recorded_and_the_other_jobs_still_run(
     assert parent.data.tags["best_run_id"] == finished.info.run_id
     summary = yaml.safe_load((sweep.folder / "sweep_results.yaml").read_text())
     assert (summary["jobs_finished"], summary["jobs_failed"]) == (1, 1)
-    assert Path(sweep.folder / "1" / "models" / "dense" / "model.keras").is_file()
+    assert Path(seed_dir(sweep.folder / "1" / "models" / "dense", 42) / "model.keras").is_file()

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from convscope.records.seeds import seed_dir
 from convscope.sweeps.job import PARENT_RUN_TAG
 
 pytest.importorskip(
@@ -50,7 +51,7 @@ def test_submitit_local_sweep_nests_each_job_process_under_one_parent(
         # The job folder travelled to the job's process: its model is there, not in models/.
         job_dir = sweep.folder / str(num)
         assert run.data.tags["sweep_job_dir"] == str(job_dir)
-        assert (job_dir / "models" / "dense" / "model.keras").is_file()
+        assert (seed_dir(job_dir / "models" / "dense", 42) / "model.keras").is_file()
     assert not (sweep.workdir / "models").exists()
 
     # Each job ran in its own process, started by submitit, with its own log folder.

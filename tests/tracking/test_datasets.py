@@ -23,6 +23,8 @@ from mlflow.entities import Run
 from mlflow.tracking import MlflowClient
 from omegaconf import OmegaConf
 
+from convscope.records.seeds import seed_dir
+
 REPO = Path(__file__).resolve().parents[2]
 MNIST = OmegaConf.load(REPO / "conf" / "data" / "mnist.yaml")
 SUBSET = 300
@@ -75,7 +77,9 @@ def staged(processed_mnist: Path, tmp_path_factory: pytest.TempPathFactory) -> S
         "evaluate.timing.repeats=2",
         "evaluate.timing.throughput_batches=2",
     )
-    run_id = json.loads((root / "models" / "dense" / "run.json").read_text())["run_id"]
+    run_id = json.loads((seed_dir(root / "models" / "dense", 42) / "run.json").read_text())[
+        "run_id"
+    ]
     return Staged(client, experiment_id, run_id, output)
 
 

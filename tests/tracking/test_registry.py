@@ -13,12 +13,13 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import keras
 import mlflow
 import numpy as np
+import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 from omegaconf import OmegaConf
@@ -26,10 +27,19 @@ from omegaconf import OmegaConf
 from convscope.comparison.config import CompareConfig
 from convscope.config import typed
 from convscope.errors import ConvscopeError
-from convscope.tracking.registry import Candidate, choose_champion, register_models
+from convscope.records.seeds import seed_dir
+from convscope.tracking.registry import (
+    LEAD_HOLDS,
+    LEAD_TAG,
+    LEAD_WITHIN_NOISE,
+    Candidate,
+    choose_champion,
+    register_models,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 MODELS = ("dense", "lenet5")
+SEEDS = (42, 43)  # seeds=2: train.seed and the next
 TINY_TRAINING = (
     "train.subset=1000",
     "train.epochs=1",
@@ -61,23 +71,37 @@ class Pipeline:
     def tracking_uri(self) -> str:
         return f"sqlite:///{self.root / 'mlflow.db'}"
 
-    def run_record(self, name: str) -> dict:
-        return json.loads((self.root / "models" / name / "run.json").read_text())
+    def run_file(self, name: str, seed: int) -> Path:
+        return seed_dir(self.root / "models" / name, seed) / "run.json"
 
-    def metrics(self, name: str) -> dict:
-        return json.loads((self.root / "reports" / "metrics" / f"{name}.json").read_text())
+    def run_record(self, name: str, seed: int) -> dict:
+        return json.loads(self.run_file(name, seed).read_text())
+
+    def metrics(self, name: str, seed: int) -> dict:
+        folder = seed_dir(self.root / "reports" / "evaluation" / name, seed)
+        return json.loads((folder / "metrics.json").read_text())
 
     def candidates(self) -> list[Candidate]:
         return [
             Candidate(
                 name=name,
-                run_id=self.run_record(name)["run_id"],
-                model_uri=self.run_record(name)["model_uri"],
-                test_accuracy=self.metrics(name)["test_accuracy"],
-                run_file=self.root / "models" / name / "run.json",
+                seed=seed,
+                run_id=self.run_record(name, seed)["run_id"],
+                model_uri=self.run_record(name, seed)["model_uri"],
+                test_accuracy=self.metrics(name, seed)["test_accuracy"],
+                run_file=self.run_file(name, seed),
             )
             for name in MODELS
+            for seed in SEEDS
         ]
+
+    def winner(self) -> tuple[str, bool]:
+        """The model compare put first (with two models: the highest mean accuracy, which
+        the verdict either backs or calls within the noise) and whether the verdict backs it."""
+        table = pd.read_csv(self.root / "reports" / "comparison.csv")
+        best = table.loc[table["mean_accuracy"].idxmax(), "model"]
+        text = (self.root / "reports" / "comparison.md").read_text()
+        return best, f"**{best} is more accurate than" in text
 
 
 def run_stage(root: Path, processed: Path, stage: str, *arguments: str) -> None:
@@ -113,11 +137,13 @@ def registry_state(tracking_uri: str) -> dict[str, list[tuple[str, str]]]:
 
 @pytest.fixture(scope="module")
 def pipeline(processed_mnist: Path, tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
-    """Tiny dense and LeNet-5 models trained, evaluated and compared twice (`dvc repro` twice)."""
+    """Tiny dense and LeNet-5 models, two seeds each, trained, evaluated and compared twice
+    (`dvc repro` twice)."""
     root = tmp_path_factory.mktemp("registry")
     models = f"model={','.join(MODELS)}"
-    run_stage(root, processed_mnist, "train", "-m", models, *TINY_TRAINING)
-    run_stage(root, processed_mnist, "evaluate", "-m", models, *QUICK_TIMING)
+    seeds = f"seeds={len(SEEDS)}"
+    run_stage(root, processed_mnist, "train", "-m", models, seeds, *TINY_TRAINING)
+    run_stage(root, processed_mnist, "evaluate", "-m", models, seeds, *QUICK_TIMING)
     run_stage(root, processed_mnist, "compare")
     after_first = registry_state(f"sqlite:///{root / 'mlflow.db'}")
     run_stage(root, processed_mnist, "compare")
@@ -133,30 +159,37 @@ def restore_tracking_uri() -> Iterator[None]:
 
 
 @pytest.mark.slow
-def test_each_model_is_a_version_tagged_with_accuracy_commit_and_stage(pipeline) -> None:
+def test_each_seed_is_a_version_tagged_with_seed_accuracy_commit_and_stage(pipeline) -> None:
     client = MlflowClient(pipeline.tracking_uri)
     head = subprocess.run(
         ["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True
     ).stdout.strip()
     for name in MODELS:
-        record = pipeline.run_record(name)
-        assert record["model_uri"].startswith("models:/m-")
-        (version,) = client.search_model_versions(f"name = 'mnist-{name}'")
-        assert version.source == record["model_uri"]
-        assert version.run_id == record["run_id"]
-        assert version.tags["test_accuracy"] == str(pipeline.metrics(name)["test_accuracy"])
-        assert version.tags["dvc_stage"] == f"train@{name}"
-        assert version.tags["git_commit"] == head
+        versions = {
+            v.tags["seed"]: v for v in client.search_model_versions(f"name = 'mnist-{name}'")
+        }
+        assert sorted(versions) == [str(seed) for seed in SEEDS]
+        for seed in SEEDS:
+            record, version = pipeline.run_record(name, seed), versions[str(seed)]
+            assert record["model_uri"].startswith("models:/m-")
+            assert version.source == record["model_uri"]
+            assert version.run_id == record["run_id"]
+            accuracy = pipeline.metrics(name, seed)["test_accuracy"]
+            assert version.tags["test_accuracy"] == str(accuracy)
+            assert version.tags["dvc_stage"] == f"train@{name}"
+            assert version.tags["git_commit"] == head
 
 
 @pytest.mark.slow
-def test_champion_alias_is_the_most_accurate_model(pipeline) -> None:
-    accuracies = {name: pipeline.metrics(name)["test_accuracy"] for name in MODELS}
-    best = max(MODELS, key=accuracies.get)
+def test_champion_alias_is_the_winning_models_best_seed(pipeline) -> None:
+    winner, backed = pipeline.winner()
+    accuracies = {seed: pipeline.metrics(winner, seed)["test_accuracy"] for seed in SEEDS}
+    best_seed = max(SEEDS, key=accuracies.get)
     champion = MlflowClient(pipeline.tracking_uri).get_model_version_by_alias("mnist", "champion")
-    assert champion.source == pipeline.run_record(best)["model_uri"]
-    assert champion.tags["model"] == best
-    assert champion.tags["test_accuracy"] == str(accuracies[best])
+    assert champion.source == pipeline.run_record(winner, best_seed)["model_uri"]
+    assert (champion.tags["model"], champion.tags["seed"]) == (winner, str(best_seed))
+    assert champion.tags["test_accuracy"] == str(accuracies[best_seed])
+    assert champion.tags[LEAD_TAG] == (LEAD_HOLDS if backed else LEAD_WITHIN_NOISE)
 
 
 @pytest.mark.slow
@@ -172,10 +205,11 @@ def test_champion_loads_by_alias_and_predicts_raw_test_digits(
     assert probabilities.shape == (500, 10)
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-4)
     assert (probabilities.argmax(axis=1) == labels).mean() > 0.5  # chance is 0.1
-    # The very model the champion's training wrote to models/<name>/model.keras.
+    # The very model the champion's training wrote to models/<name>/seed-<seed>/model.keras.
     best = MlflowClient(pipeline.tracking_uri).get_model_version_by_alias("mnist", "champion")
     keras_model = keras.models.load_model(
-        pipeline.root / "models" / best.tags["model"] / "model.keras"
+        seed_dir(pipeline.root / "models" / best.tags["model"], int(best.tags["seed"]))
+        / "model.keras"
     )
     expected = keras_model.predict(images[..., np.newaxis].astype("float32"), verbose=0)
     np.testing.assert_allclose(probabilities, expected, atol=1e-5)
@@ -187,6 +221,7 @@ def test_second_compare_registers_nothing_new(pipeline) -> None:
     assert sorted(pipeline.after_first) == sorted([*names, *(f"{n} aliases" for n in names)])
     assert registry_state(pipeline.tracking_uri) == pipeline.after_first
     assert len(pipeline.after_first["mnist"]) == 1
+    assert all(len(pipeline.after_first[f"mnist-{name}"]) == len(SEEDS) for name in MODELS)
 
 
 @pytest.mark.slow
@@ -196,16 +231,14 @@ def test_model_without_logged_model_is_skipped_and_champion_alias_dropped(
     shutil.copy(pipeline.root / "mlflow.db", tmp_path / "mlflow.db")
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     candidates = pipeline.candidates()
-    best = choose_champion(candidates)
+    winner, backed = pipeline.winner()
+    best = choose_champion(candidates, winner)
     # What the train stage writes with tracking.log_model=false: no model_uri.
-    candidates = [
-        Candidate(c.name, c.run_id, None, c.test_accuracy, c.run_file) if c is best else c
-        for c in candidates
-    ]
+    candidates = [replace(c, model_uri=None) if c is best else c for c in candidates]
     with caplog.at_level(logging.WARNING, logger="convscope.tracking.registry"):
-        registered = register_models(candidates, REGISTRY, "mnist", uri)
-    assert registered.champion is None and best.name not in registered.versions
-    assert f"{best.name}: not registered" in caplog.text
+        registered = register_models(candidates, REGISTRY, "mnist", uri, winner, backed)
+    assert registered.champion is None and (best.name, best.seed) not in registered.versions
+    assert f"{best.name} seed {best.seed}: not registered" in caplog.text
     after = registry_state(uri)
     assert after["mnist aliases"] == []
     assert after[f"mnist-{best.name}"] == pipeline.after_first[f"mnist-{best.name}"]
@@ -217,20 +250,29 @@ def test_store_without_the_run_is_a_one_line_error_writing_nothing(
 ) -> None:
     uri = f"sqlite:///{tmp_path / 'other.db'}"
     with pytest.raises(ConvscopeError) as caught:
-        register_models(pipeline.candidates(), REGISTRY, "mnist", uri)
+        register_models(pipeline.candidates(), REGISTRY, "mnist", uri, "lenet5", True)
     message = str(caught.value)
     assert "\n" not in message
-    assert str(pipeline.root / "models" / "dense" / "run.json") in message
+    assert str(pipeline.run_file("dense", SEEDS[0])) in message
     assert "tracking.uri" in message
     assert MlflowClient(uri).search_registered_models() == []
 
 
-def test_champion_is_the_highest_test_accuracy_first_on_ties() -> None:
-    def candidate(name: str, accuracy: float) -> Candidate:
-        return Candidate(name, f"run-{name}", f"models:/m-{name}", accuracy, Path("run.json"))
+def test_champion_is_the_winning_models_most_accurate_seed_first_on_ties() -> None:
+    def candidate(name: str, seed: int, accuracy: float) -> Candidate:
+        run = f"run-{name}-{seed}"
+        return Candidate(name, seed, run, f"models:/m-{run}", accuracy, Path("run.json"))
 
-    assert choose_champion([candidate("a", 0.9), candidate("b", 0.95)]).name == "b"
-    assert choose_champion([candidate("a", 0.95), candidate("b", 0.95)]).name == "a"
+    # The other model's better seed does not matter: the verdict chose the model.
+    candidates = [candidate("a", 42, 0.9), candidate("a", 43, 0.92), candidate("b", 42, 0.99)]
+    assert (choose_champion(candidates, "a").name, choose_champion(candidates, "a").seed) == (
+        "a",
+        43,
+    )
+    tied = [candidate("a", 42, 0.95), candidate("a", 43, 0.95)]
+    assert choose_champion(tied, "a").seed == 42
+    with pytest.raises(ConvscopeError, match="'c'"):
+        choose_champion(candidates, "c")
 
 
 @pytest.mark.parametrize(

@@ -38,6 +38,7 @@ from mlflow.tracking import MlflowClient
 from omegaconf import OmegaConf
 
 from convscope.errors import ConvscopeError
+from convscope.records.seeds import seed_dir
 from convscope.sweeps.job import PARENT_RUN_TAG, SWEEP_ID_TAG
 from convscope.tracking.store import connect
 
@@ -294,7 +295,7 @@ def test_train_and_evaluate_log_everything_through_the_server(
     )
     assert evaluated.returncode == 0, evaluated.stderr[-3000:]
 
-    record = json.loads((tmp_path / "models" / "dense" / "run.json").read_text())
+    record = json.loads((seed_dir(tmp_path / "models" / "dense", 42) / "run.json").read_text())
     assert record["tracking_uri"] == tracking_server.uri
     run = tracking_server.client().get_run(record["run_id"])
     assert run.info.status == "FINISHED"

@@ -13,6 +13,7 @@ from mlflow.tracking import MlflowClient
 
 from convscope.cli import compose_stage_config
 from convscope.config import StageConfig
+from convscope.records.seeds import seed_dir
 from convscope.training import callbacks, trainer
 from convscope.training.checkpoint import ResumeState, fingerprint
 
@@ -124,7 +125,9 @@ def test_interrupted_training_resumes_its_run_and_restarts_patience(
         "train.early_stopping.monitor=val_accuracy",
     )
     interrupted_training(cfg, after=2, monkeypatch=monkeypatch)
-    state = ResumeState(Path(cfg.paths.checkpoints), fingerprint(cfg.composed))
+    state = ResumeState(
+        seed_dir(Path(cfg.paths.checkpoints), cfg.train.seed), fingerprint(cfg.composed)
+    )
     first_run = state.run_id
     assert state.completed_epochs() == 2
 
@@ -133,7 +136,7 @@ def test_interrupted_training_resumes_its_run_and_restarts_patience(
 
     assert "Resuming dense at epoch 3 of 8" in caplog.messages
     assert result.run_id == first_run
-    history = pd.read_csv(Path(cfg.paths.model_dir) / "history.csv")
+    history = pd.read_csv(seed_dir(Path(cfg.paths.model_dir), cfg.train.seed) / "history.csv")
     assert history["epoch"].tolist() == [1, 2, 3, 4, 5]
     assert history["val_accuracy"].nunique() == 1, "the weights moved: the premise is broken"
     client = MlflowClient(str(cfg.tracking.uri))
@@ -156,7 +159,8 @@ def test_checkpoint_of_another_config_is_discarded(
     shared = (f"tracking.uri=sqlite:///{store}", "tracking.experiment=fingerprint")
     first = training_config(tmp_path, processed_mnist, *shared, "train.epochs=2")
     interrupted_training(first, after=1, monkeypatch=monkeypatch)
-    interrupted_run = ResumeState(Path(first.paths.checkpoints), fingerprint(first.composed)).run_id
+    first_state = seed_dir(Path(first.paths.checkpoints), first.train.seed)
+    interrupted_run = ResumeState(first_state, fingerprint(first.composed)).run_id
 
     changed = training_config(
         tmp_path, processed_mnist, *shared, "train.epochs=2", "model.units=32"
@@ -165,12 +169,14 @@ def test_checkpoint_of_another_config_is_discarded(
         result = trainer.train(changed)
 
     assert (
-        f"Discarding checkpoint {changed.paths.checkpoints}: it was made with another config"
-        in (caplog.messages)
+        f"Discarding checkpoint {seed_dir(Path(changed.paths.checkpoints), changed.train.seed)}: "
+        "it was made with another config" in (caplog.messages)
     )
     assert not any(message.startswith("Resuming") for message in caplog.messages)
     assert result.run_id != interrupted_run
-    history = pd.read_csv(Path(changed.paths.model_dir) / "history.csv")
+    history = pd.read_csv(
+        seed_dir(Path(changed.paths.model_dir), changed.train.seed) / "history.csv"
+    )
     assert history["epoch"].tolist() == [1, 2]
     client = MlflowClient(str(changed.tracking.uri))
     new_run = client.get_run(result.run_id)

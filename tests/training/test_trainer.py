@@ -13,6 +13,7 @@ from mlflow.tracking import MlflowClient
 
 from convscope.cli import compose_stage_config
 from convscope.data.arrays import as_model_input
+from convscope.records.seeds import seed_dir
 from convscope.training.trainer import train
 
 
@@ -42,9 +43,10 @@ def test_training_logs_a_complete_run(tmp_path: Path, processed_mnist: Path, mod
     client = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
     run = client.get_run(result.run_id)
     assert run.info.status == "FINISHED"
-    assert run.info.run_name == model
+    assert run.info.run_name == f"{model} seed {cfg.train.seed}"
     assert client.get_experiment(run.info.experiment_id).name == "mnist"
     assert run.data.tags["model"] == model and run.data.tags["dataset"] == "mnist"
+    assert run.data.tags["seed"] == str(cfg.train.seed)
     assert "mlflow.source.git.commit" in run.data.tags
 
     params = run.data.params
@@ -85,7 +87,10 @@ def test_training_logs_a_complete_run(tmp_path: Path, processed_mnist: Path, mod
         kernel = np.load(client.download_artifacts(result.run_id, "kernels/fc1.npy"))
         assert kernel.shape == (28 * 28, 512)
 
-    outputs = Path(cfg.paths.model_dir)
+    # One seed's folder (train.seed) under the model's folder, nothing else.
+    outputs = seed_dir(Path(cfg.paths.model_dir), cfg.train.seed)
+    assert result.model_dir == outputs
+    assert [p.name for p in outputs.parent.iterdir()] == [outputs.name]
     assert {p.name for p in outputs.iterdir()} == {"model.keras", "history.csv", "run.json"}
     recorded = json.loads((outputs / "run.json").read_text())
     assert recorded["run_id"] == result.run_id

@@ -1,8 +1,9 @@
-"""Every evaluated model's results, gathered for the compare stage.
+"""Every evaluated model's results, seed by seed, gathered for the compare stage.
 
-The models are those with a metrics file in `<paths.reports>/metrics/`; each must also have
-its full record in `<paths.reports>/evaluation/<model>/metrics.json`, and its training
-history, model file and `run.json` in its `paths.model_dir`.
+The models are those with a metrics file in `<paths.reports>/metrics/` (the summary over
+their seeds); each seed has its record and per-image predictions in
+`<paths.reports>/evaluation/<model>/seed-<seed>/`, and its training history, model file and
+`run.json` in the seed's folder of `paths.model_dir`.
 """
 
 from __future__ import annotations
@@ -15,31 +16,51 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from convscope.errors import ConvscopeError
+from convscope.errors import ConvscopeError, rerun_hint
+from convscope.models.anatomy import layer_anatomy
 from convscope.models.trained import first_layer_weights, load_trained_model
 from convscope.records.history import HISTORY_FILE, History
-from convscope.records.metrics import RECORD_FILE, EvaluationRecord
+from convscope.records.metrics import (
+    PREDICTIONS_FILE,
+    RECORD_FILE,
+    EvaluationRecord,
+    MetricsSummary,
+    read_predictions,
+)
 from convscope.records.run import MODEL_FILE, RUN_FILE, RunRecord
+from convscope.records.seeds import seed_dir, seed_dirs
 
 if TYPE_CHECKING:
     from convscope.config import StageConfig
 
 
 @dataclass(frozen=True)
-class ModelResults:
-    """One evaluated model: its evaluation record, per-epoch history, first-layer weights,
-    and the record of its training run (`run_file`, named in errors)."""
+class SeedResults:
+    """One seed of a model: its evaluation record, per-image predictions (actual, predicted),
+    per-epoch history and the record of its training run (`run_file`, named in errors)."""
 
-    name: str
+    seed: int
     metrics: EvaluationRecord
+    predictions: pd.DataFrame
     history: pd.DataFrame
-    first_layer: np.ndarray
     run: RunRecord
     run_file: Path
 
 
+@dataclass(frozen=True)
+class ModelResults:
+    """One evaluated model: its summary over seeds, each seed's results, and its first
+    seed's first-layer weights and per-layer anatomy."""
+
+    name: str
+    summary: MetricsSummary
+    seeds: tuple[SeedResults, ...]
+    first_layer: np.ndarray
+    anatomy: pd.DataFrame
+
+
 def collect_results(cfg: StageConfig) -> list[ModelResults]:
-    """Results of every model with a metrics file, in file-name order."""
+    """Results of every model with a metrics file, in file-name order, seeds in order."""
     reports = Path(cfg.paths.reports)
     metrics_dir = reports / "metrics"
     files = sorted(metrics_dir.glob("*.json"))
@@ -47,20 +68,36 @@ def collect_results(cfg: StageConfig) -> list[ModelResults]:
         raise ConvscopeError(
             f"{metrics_dir}: no metrics files (<model>.json); run `dvc repro evaluate` first"
         )
-    results = []
-    for path in files:
-        model_dir = model_dir_of(cfg, path.stem)
-        results.append(
-            ModelResults(
-                name=path.stem,
-                metrics=EvaluationRecord.read(reports / "evaluation" / path.stem / RECORD_FILE),
-                history=History.read(model_dir / HISTORY_FILE).frame,
-                first_layer=first_layer_weights(load_trained_model(model_dir / MODEL_FILE)),
-                run=RunRecord.read(model_dir / RUN_FILE),
-                run_file=model_dir / RUN_FILE,
+    return [model_results(cfg, path, reports / "evaluation" / path.stem) for path in files]
+
+
+def model_results(cfg: StageConfig, metrics_file: Path, evaluation_dir: Path) -> ModelResults:
+    """One model's results: its metrics file, and every seed folder of its evaluation."""
+    name = metrics_file.stem
+    summary = MetricsSummary.read(metrics_file)
+    evaluated = seed_dirs(evaluation_dir)
+    if len(evaluated) != summary.seeds:
+        raise ConvscopeError(
+            f"{evaluation_dir}: {len(evaluated)} seed folders, but {metrics_file} summarises "
+            f"{summary.seeds} seeds; {rerun_hint(f'evaluate@{name}')}"
+        )
+    model_dir = model_dir_of(cfg, name)
+    seeds = []
+    for seed, folder in evaluated.items():
+        trained = seed_dir(model_dir, seed)
+        seeds.append(
+            SeedResults(
+                seed=seed,
+                metrics=EvaluationRecord.read(folder / RECORD_FILE),
+                predictions=read_predictions(folder / PREDICTIONS_FILE),
+                history=History.read(trained / HISTORY_FILE).frame,
+                run=RunRecord.read(trained / RUN_FILE),
+                run_file=trained / RUN_FILE,
             )
         )
-    return results
+    first = load_trained_model(seed_dir(model_dir, seeds[0].seed) / MODEL_FILE)
+    anatomy = layer_anatomy(first).assign(model=name)
+    return ModelResults(name, summary, tuple(seeds), first_layer_weights(first), anatomy)
 
 
 def model_dir_of(cfg: StageConfig, name: str) -> Path:

@@ -19,7 +19,7 @@ from matplotlib.ticker import EngFormatter, LogLocator, MaxNLocator, PercentForm
 from matplotlib.transforms import offset_copy
 
 from convscope.errors import ConvscopeError
-from convscope.report.charts import MODEL_COLOURS
+from convscope.report.comparison_figures import MODEL_COLOURS
 
 # Size column -> (axis label, unit in a point's label)
 SIZES = {

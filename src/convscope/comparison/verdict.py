@@ -154,3 +154,28 @@ def _p(p: float) -> str:
 
 def _percent(fraction: float) -> str:
     return f"{100 * fraction:g}%"
+
+
+@dataclass(frozen=True)
+class Winner:
+    """The model that leads the comparison, and whether the verdict backs the lead."""
+
+    model: str
+    decisive: bool  # the verdict calls it more accurate than every other model
+
+
+def winner(comparison: Comparison) -> Winner:
+    """The model the verdict calls more accurate than every other; if there is none, the
+    highest mean accuracy (first in order on a tie), with `decisive` False."""
+    names = [model.model for model in comparison.models]
+    beaten: dict[str, set[str]] = {name: set() for name in names}
+    for pair in comparison.pairs:
+        verdict = pair_verdict(comparison, pair)
+        if verdict.more_accurate is not None:
+            loser = pair.model_b if verdict.more_accurate == pair.model_a else pair.model_a
+            beaten[verdict.more_accurate].add(loser)
+    for name in names:
+        if beaten[name] == set(names) - {name}:
+            return Winner(name, decisive=True)
+    best = max(comparison.models, key=lambda model: model.mean)
+    return Winner(best.model, decisive=len(names) == 1)

@@ -1,9 +1,11 @@
-"""The evaluate stage's work: one trained model measured on the test set, results written
-to `reports/` and logged into the model's MLflow training run."""
+"""The evaluate stage's work: each seed of one trained model measured on the test set, results
+written to `reports/` and logged into that seed's MLflow training run; then the model's
+summary over its seeds, the DVC metrics file."""
 
 from __future__ import annotations
 
 import logging
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,10 +31,17 @@ from convscope.evaluation.metrics import (
 )
 from convscope.evaluation.misclassified import most_confident_mistakes
 from convscope.evaluation.timing import compiled_forward, latency_ms, throughput
+from convscope.models.anatomy import anatomy_markdown, layer_anatomy
 from convscope.models.layers import layer_table, parameter_summary
 from convscope.models.trained import load_trained_model
-from convscope.records.metrics import RECORD_FILE, EvaluationRecord
+from convscope.records.metrics import (
+    PREDICTIONS_FILE,
+    RECORD_FILE,
+    EvaluationRecord,
+    MetricsSummary,
+)
 from convscope.records.run import MODEL_FILE, RUN_FILE, RunRecord
+from convscope.records.seeds import seed_dir, seed_dirs
 from convscope.report import save_figure
 from convscope.report.model_figures import confusion_matrix_figure, misclassified_grid
 from convscope.tracking import datasets
@@ -47,24 +56,25 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class EvaluationPaths:
-    """Where the evaluate stage reads and writes for one model."""
+    """Where the evaluate stage reads and writes for one seed of one model."""
 
     model_file: Path
     run_file: Path
-    metrics_file: Path  # reports/metrics/<model>.json (DVC metrics: the figures that compare)
-    report_dir: Path  # reports/evaluation/<model>/ (tables, pictures, the full record)
-    confusion_pairs: Path  # reports/plots/<model>/confusion.csv (DVC confusion plot)
+    metrics_file: Path  # reports/metrics/<model>.json (DVC metrics: the summary over seeds)
+    report_dir: Path  # reports/evaluation/<model>/seed-<seed>/ (tables, pictures, record)
+    confusion_pairs: Path  # reports/plots/<model>/confusion.csv (DVC plot: the first seed's)
 
     @classmethod
-    def from_config(cls, cfg: StageConfig) -> EvaluationPaths:
-        """The paths of `cfg.model.name` under `cfg.paths`."""
+    def from_config(cls, cfg: StageConfig, seed: int) -> EvaluationPaths:
+        """The paths of `cfg.model.name`, seed `seed`, under `cfg.paths`."""
         name = str(cfg.model.name)
-        model_dir, reports = Path(cfg.paths.model_dir), Path(cfg.paths.reports)
+        model_dir = seed_dir(Path(cfg.paths.model_dir), seed)
+        reports = Path(cfg.paths.reports)
         return cls(
             model_file=model_dir / MODEL_FILE,
             run_file=model_dir / RUN_FILE,
             metrics_file=reports / "metrics" / f"{name}.json",
-            report_dir=reports / "evaluation" / name,
+            report_dir=seed_dir(reports / "evaluation" / name, seed),
             confusion_pairs=reports / "plots" / name / "confusion.csv",
         )
 
@@ -82,23 +92,61 @@ class Predictions:
         return self.probabilities.argmax(axis=1)
 
 
-def evaluate(cfg: StageConfig) -> EvaluationRecord:
-    """Evaluate `cfg.model` on the test split; write its reports; return its record."""
-    settings = cfg.evaluate
-    paths = EvaluationPaths.from_config(cfg)
+def evaluate(cfg: StageConfig) -> MetricsSummary:
+    """Evaluate every seed of `cfg.model` (`cfg.training_seeds`) on the test split; write each
+    seed's reports, then the model's DVC metrics file; return the summary over seeds."""
     name = str(cfg.model.name)
-    model = load_trained_model(paths.model_file)
-    run = RunRecord.read(paths.run_file)
+    seeds = cfg.training_seeds
+    seed_paths = {seed: EvaluationPaths.from_config(cfg, seed) for seed in seeds}
+    for paths in seed_paths.values():  # every seed trained, before anything is written
+        RunRecord.read(paths.run_file)
     processed = Path(cfg.paths.processed)
     images, labels = load_split(processed, "test")
     meta = datasets.read_source(processed)
     test_input = datasets.split_input(meta, "test", images, labels)
+    # Seed folders of an earlier run with more seeds would be read by compare as seeds of this one.
+    for seed, folder in seed_dirs(seed_paths[seeds[0]].report_dir.parent).items():
+        if seed not in seeds:
+            shutil.rmtree(folder)
     class_names = list(meta.class_names)
+    records = [
+        evaluate_seed(cfg, seed, paths, images, labels, class_names, test_input)
+        for seed, paths in seed_paths.items()
+    ]
+    first = seed_paths[seeds[0]]
+    with atomic_path(first.confusion_pairs) as tmp:
+        shutil.copyfile(first.report_dir / PREDICTIONS_FILE, tmp)
+    summary = MetricsSummary.over_seeds(records)
+    summary.write(first.metrics_file)  # last: its presence means the rest is there
+    log.info(
+        "%s: test accuracy %.4f ± %.4f over %d seeds",
+        name,
+        summary.test_accuracy,
+        summary.accuracy_std,
+        summary.seeds,
+    )
+    return summary
+
+
+def evaluate_seed(
+    cfg: StageConfig,
+    seed: int,
+    paths: EvaluationPaths,
+    images: np.ndarray,
+    labels: np.ndarray,
+    class_names: list[str],
+    test_input: datasets.DatasetInput,
+) -> EvaluationRecord:
+    """Evaluate one seed's model; write its reports and log them into its MLflow run."""
+    settings = cfg.evaluate
+    name = str(cfg.model.name)
+    model = load_trained_model(paths.model_file)
+    run = RunRecord.read(paths.run_file)
     inputs = as_model_input(images)
     check_fits_data(model, paths.model_file, inputs.shape[1:], len(class_names))
     client = training_run_client(cfg.tracking, run, paths.run_file)
 
-    log.info("Predicting the %d test images with %s", len(inputs), name)
+    log.info("Predicting the %d test images with %s seed %d", len(inputs), name, seed)
     verbose = keras_verbose(settings.verbose)
     probabilities = model.predict(inputs, batch_size=settings.batch_size, verbose=verbose)
     predictions = Predictions(np.asarray(probabilities), labels)
@@ -117,8 +165,13 @@ def evaluate(cfg: StageConfig) -> EvaluationRecord:
     record.write(paths.report_dir / RECORD_FILE)
     log_to_run(client, run.run_id, record, paths.report_dir)
     datasets.log_inputs_to_run(client, run.run_id, [test_input])
-    record.summary().write(paths.metrics_file)  # last: its presence means the rest is there
-    log.info("%s: test accuracy %.4f, loss %.4f", name, record.test_accuracy, record.test_loss)
+    log.info(
+        "%s seed %d: test accuracy %.4f, loss %.4f",
+        name,
+        seed,
+        record.test_accuracy,
+        record.test_loss,
+    )
     return record
 
 
@@ -196,7 +249,9 @@ def write_reports(
     settings: EvaluateConfig,
     name: str,
 ) -> None:
-    """Tables and pictures in `paths.report_dir`, and the DVC confusion plot's data."""
+    """Tables and pictures in `paths.report_dir`: per class, confusion, mistakes, layers, the
+    seed's argument per layer (`anatomy.csv`/`.md`) and `predictions.csv`, one row per test
+    image (actual, predicted), which the compare stage pairs across models."""
     out = paths.report_dir
     class_names = per_class["name"].tolist()
     _write_csv(out / "per_class.csv", per_class)
@@ -220,8 +275,11 @@ def write_reports(
     layers = layer_table(model)
     _write_csv(out / "layers.csv", layers)
     write_text(out / "layers.md", layers.to_markdown(index=False) + "\n")
+    anatomy = layer_anatomy(model)
+    _write_csv(out / "anatomy.csv", anatomy)
+    write_text(out / "anatomy.md", anatomy_markdown(anatomy) + "\n")
     pairs = confusion_pairs(predictions.labels, predictions.predicted, class_names)
-    _write_csv(paths.confusion_pairs, pairs)
+    _write_csv(out / PREDICTIONS_FILE, pairs)
 
 
 def log_to_run(

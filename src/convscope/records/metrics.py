@@ -1,10 +1,12 @@
 """What the evaluate stage records for one model, in two files, and reading them back.
 
-- `reports/evaluation/<model>/metrics.json`, the record (`EvaluationRecord`): a flat JSON
-  object (the throughput key names its batch size, e.g. `throughput_images_per_s_batch256`).
-  The compare stage reads it; its evaluation figures are also logged to the model's MLflow run.
+- `reports/evaluation/<model>/seed-<seed>/metrics.json`, one seed's record
+  (`EvaluationRecord`): a flat JSON object (the throughput key names its batch size, e.g.
+  `throughput_images_per_s_batch256`). The compare stage reads it; its evaluation figures are
+  also logged to that seed's MLflow run.
 - `reports/metrics/<model>.json`, the DVC metrics file (`MetricsSummary`): the few figures
-  that compare models, short enough that `dvc metrics show` prints one readable row per model.
+  that compare models, over the model's seeds, short enough that `dvc metrics show` prints
+  one readable row per model in 120 columns.
 
 The evaluate stage writes both atomically, the record first: a metrics file means the rest
 is there.
@@ -12,14 +14,19 @@ is there.
 
 from __future__ import annotations
 
+import statistics
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from convscope.errors import ConvscopeError, rerun_hint
-from convscope.records.files import read_json_record, write_json
+import pandas as pd
 
-RECORD_FILE = "metrics.json"  # in reports/evaluation/<model>/
+from convscope.errors import ConvscopeError, rerun_hint
+from convscope.records.files import read_json_record, read_or_fail, write_json
+
+RECORD_FILE = "metrics.json"  # in reports/evaluation/<model>/seed-<seed>/
+PREDICTIONS_FILE = "predictions.csv"  # beside it: one row per test image, actual and predicted
 HINT = rerun_hint("evaluate")
 THROUGHPUT_PREFIX = "throughput_images_per_s_batch"
 # Measured by the evaluate stage and logged to the training's MLflow run under these names
@@ -56,6 +63,24 @@ TABLE_COLUMNS = (
 )
 
 
+PREDICTION_COLUMNS = ("actual", "predicted")
+
+
+def read_predictions(path: Path) -> pd.DataFrame:
+    """Read one seed's `predictions.csv` (columns actual, predicted: class names, one row per
+    test image); a missing or damaged one is a one-line error."""
+    path = Path(path)
+    errors = (OSError, ValueError, UnicodeDecodeError)
+    frame = read_or_fail(path, pd.read_csv, "a readable CSV", errors, HINT)
+    missing = [column for column in PREDICTION_COLUMNS if column not in frame.columns]
+    if missing or frame.empty:
+        raise ConvscopeError(
+            f"{path}: expected one row per test image with columns "
+            f"{', '.join(PREDICTION_COLUMNS)}; {HINT}"
+        )
+    return frame
+
+
 def throughput_key(batch_size: int) -> str:
     """`throughput_images_per_s_batch256` for batch size 256."""
     return f"{THROUGHPUT_PREFIX}{batch_size}"
@@ -63,14 +88,33 @@ def throughput_key(batch_size: int) -> str:
 
 @dataclass(frozen=True)
 class MetricsSummary:
-    """The DVC metrics file: the figures that compare models."""
+    """The DVC metrics file: the figures that compare models, over the model's seeds (means,
+    but for the sample standard deviation of the test accuracy, 0 with one seed).
+
+    Six keys: `dvc metrics show` pads every column to its header, and these fill its 120
+    columns; the latency and the rest are in the records and `reports/comparison.md`."""
 
     test_accuracy: float
-    test_loss: float
+    accuracy_std: float
+    seeds: int
     params: int
-    latency_ms: float
-    images_per_s: float
     train_seconds: float
+    images_per_s: float
+
+    @classmethod
+    def over_seeds(cls, records: Sequence[EvaluationRecord]) -> MetricsSummary:
+        """The summary of one model's seeds' records."""
+        if not records:
+            raise ConvscopeError("MetricsSummary.over_seeds: expected at least one record")
+        accuracies = [record.test_accuracy for record in records]
+        return cls(
+            test_accuracy=statistics.fmean(accuracies),
+            accuracy_std=statistics.stdev(accuracies) if len(records) > 1 else 0.0,
+            seeds=len(records),
+            params=records[0].total_params,
+            train_seconds=statistics.fmean(record.train_seconds for record in records),
+            images_per_s=statistics.fmean(record.throughput_images_per_s for record in records),
+        )
 
     def write(self, path: Path) -> None:
         """Write `reports/metrics/<model>.json` at `path` atomically."""
@@ -130,19 +174,8 @@ class EvaluationRecord:
         measured = {key: self.to_dict()[key] for key in EVALUATION_KEYS}
         return {**measured, self.throughput_key: self.throughput_images_per_s}
 
-    def summary(self) -> MetricsSummary:
-        """What the DVC metrics file keeps of the record."""
-        return MetricsSummary(
-            test_accuracy=self.test_accuracy,
-            test_loss=self.test_loss,
-            params=self.total_params,
-            latency_ms=self.latency_ms_batch1,
-            images_per_s=self.throughput_images_per_s,
-            train_seconds=self.train_seconds,
-        )
-
     def write(self, path: Path) -> None:
-        """Write `reports/evaluation/<model>/metrics.json` at `path` atomically."""
+        """Write `reports/evaluation/<model>/seed-<seed>/metrics.json` at `path` atomically."""
         write_json(path, self.to_dict())
 
     @classmethod

@@ -1,8 +1,8 @@
 """A training's `run.json`: its MLflow run and logged model, and how long it took.
 
-Written by the train stage beside `model.keras` (`models/<model>/`); read by the evaluate
-stage (to add its results to the run), the compare stage (to register the logged model) and
-the benchmarks.
+Written by the train stage beside `model.keras` (`models/<model>/seed-<seed>/`); read by the
+evaluate stage (to add its results to the run), the compare stage (to register the logged
+model) and the benchmarks.
 """
 
 from __future__ import annotations
@@ -12,16 +12,21 @@ from pathlib import Path
 
 from convscope.errors import ConvscopeError, rerun_hint
 from convscope.records.files import read_json_record, write_json
+from convscope.records.seeds import SEED_PREFIX
 
-RUN_FILE = "run.json"  # in the model's folder, `paths.model_dir`
+RUN_FILE = "run.json"  # in the seed's folder of `paths.model_dir`
 MODEL_FILE = "model.keras"  # beside it
 # What a reader needs; the rest may be absent from a run.json of an older version.
 REQUIRED_KEYS = ("run_id", "tracking_uri", "epochs", "train_seconds", "seconds_per_epoch")
 
 
 def train_hint(path: Path) -> str:
-    """How to recreate the train stage's output `path` (named by its model folder)."""
-    return rerun_hint(f"train@{Path(path).parent.name}")
+    """How to recreate the train stage's output `path` (named by its model folder, the
+    parent of its seed folder)."""
+    folder = Path(path).parent
+    if folder.name.startswith(SEED_PREFIX):
+        folder = folder.parent
+    return rerun_hint(f"train@{folder.name}")
 
 
 @dataclass(frozen=True)

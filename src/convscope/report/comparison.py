@@ -1,8 +1,9 @@
-"""The model comparison: one table row per model, a few generated sentences, and Markdown.
+"""The model comparison's size and speed: one table row per model, sentences, and Markdown.
 
-`comparison_table` turns the models' evaluation records into a DataFrame (raw numbers, one
-column per metric, written as `reports/comparison.csv`); `summary_sentences` says who wins on
-accuracy, size and speed; `comparison_markdown` lays out sentences, table and figures.
+`comparison_table` turns one evaluation record per model into a DataFrame (raw numbers, one
+column per metric); `summary_sentences` says who wins on size and speed (which model is more
+accurate is the verdict's to say: `convscope.comparison.verdict`); `comparison_markdown` lays
+out the statistics sections it is given, sentences, table and figures.
 """
 
 from __future__ import annotations
@@ -40,25 +41,8 @@ def throughput_column(table: pd.DataFrame) -> tuple[str, int]:
 
 
 def summary_sentences(table: pd.DataFrame) -> list[str]:
-    """Who wins on accuracy, on parameters (fewest for the accuracy) and on speed."""
-    return [_accuracy_sentence(table), _size_sentence(table), _speed_sentence(table)]
-
-
-def _accuracy_sentence(table: pd.DataFrame) -> str:
-    best = _winners(table, "test_accuracy", largest=True)
-    top = table.loc[table["model"] == best[0]].iloc[0]
-    lead = (
-        f"**Accuracy:** {_names(best)} {'is' if len(best) == 1 else 'tie as'} the most accurate, "
-        f"{top.test_accuracy:.2%} on the test set ({top.test_errors:,} errors)"
-    )
-    others = table[~table["model"].isin(best)].sort_values("test_accuracy", ascending=False)
-    if others.empty:
-        return lead + "."
-    behind = [
-        f"{row.model} {row.test_accuracy:.2%} ({row.test_errors - top.test_errors:+,} errors)"
-        for row in others.itertuples()
-    ]
-    return f"{lead}; then {_names(behind)}."
+    """Who wins on parameters (fewest for the accuracy) and on speed."""
+    return [_size_sentence(table), _speed_sentence(table)]
 
 
 def _size_sentence(table: pd.DataFrame) -> str:
@@ -75,15 +59,15 @@ def _size_sentence(table: pd.DataFrame) -> str:
     parts = [text + "."]
     efficient = [row.model for row in table.itertuples() if _dominator(table, row) is None]
     parts.append(
-        f"Most accurate for {'its' if len(efficient) == 1 else 'their'} size: "
-        f"{_names(efficient)} (no model with fewer parameters is as accurate)."
+        f"Highest test accuracy for {'its' if len(efficient) == 1 else 'their'} size: "
+        f"{_names(efficient)} (no model with fewer parameters scores as high)."
     )
     for row in table.itertuples():
         better = _dominator(table, row)
         if better is not None:
             parts.append(
-                f"{row.model} is outdone by {better.model}, which is "
-                f"{'more' if better.test_accuracy > row.test_accuracy else 'as'} accurate "
+                f"{row.model} is outdone by {better.model}, which scores "
+                f"{'higher' if better.test_accuracy > row.test_accuracy else 'as high'} "
                 f"({better.test_accuracy:.2%} against {row.test_accuracy:.2%}) with "
                 f"{row.total_params / better.total_params:.1f}x fewer parameters."
             )
@@ -165,18 +149,24 @@ def display_table(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def comparison_markdown(
-    table: pd.DataFrame, sentences: Sequence[str], figures: Mapping[str, str]
+    table: pd.DataFrame,
+    sentences: Sequence[str],
+    figures: Mapping[str, str],
+    statistics: Sequence[str] = (),
 ) -> str:
-    """The comparison report: sentences, the formatted table, then each figure under its
-    title (`figures` maps a title to a link relative to the Markdown file)."""
+    """The comparison report: the `statistics` sections (Markdown, e.g. the verdict), the
+    sentences, the formatted table, then each figure under its title (`figures` maps a title
+    to a link relative to the Markdown file)."""
     sections = [
         "# Model comparison",
+        *statistics,
+        "## Size and speed" if statistics else "## Results",
         "\n\n".join(sentences),
-        "## Results",
         "Measured on the test set. MACs: multiply-accumulates of one image's forward pass."
         " Latency: median time of a traced forward pass of one image; throughput: images per"
-        " second in batches. Training time: the sum of the epochs' wall-clock times. The"
-        " MLflow run of each model is in `comparison.csv`.",
+        " second in batches. Training time: the sum of the epochs' wall-clock times."
+        " With several seeds, accuracy, errors and training time are means over the seeds,"
+        " size and speed those of the first seed's model.",
         _markdown_table(display_table(table)),
         "## Figures",
     ]

@@ -45,14 +45,21 @@ def hydra_overrides() -> list[str]:
 
 
 def run_tags(
-    model: str, dataset: str, sweep_tags: Mapping[str, str] | None = None
+    model: str,
+    dataset: str,
+    sweep_tags: Mapping[str, str] | None = None,
+    *,
+    seed: int | None = None,
 ) -> dict[str, str]:
-    """Tags every training run carries, so a run can be traced to its code and config.
+    """Tags every training run carries, so a run can be traced to its code and config, and
+    grouped by `model` in the MLflow UI (each `seed` is one run).
 
     `sweep_tags` are those of the sweep job the run belongs to (`convscope.sweeps.job`), which
     nest it under the sweep's parent run; the train stage hands them down.
     """
     tags = {"model": model, "dataset": dataset, "hydra_overrides": " ".join(hydra_overrides())}
+    if seed is not None:
+        tags["seed"] = str(seed)
     tags.update(git_tags())
     # `dvc exp run` exports the experiment's name to the stages it runs.
     if os.environ.get("DVC_EXP_NAME"):

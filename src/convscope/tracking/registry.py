@@ -1,10 +1,13 @@
 """The MLflow Model Registry after `compare`: every model, and the dataset's champion.
 
-Each model's logged model (`models:/m-<id>`, which its training run logged and `run.json`
-records) becomes a version of `<dataset>-<model>` (e.g. `mnist-lenet5`). The most accurate
-model's logged model is also a version of `<dataset>` (e.g. `mnist`), which carries the alias
-`champion`: the versions of `mnist` are the succession of champions, and
-`models:/mnist@champion` is the one to load. The names are patterns in `conf/compare`.
+Each seed's logged model (`models:/m-<id>`, which its training run logged and `run.json`
+records) becomes a version of `<dataset>-<model>` (e.g. `mnist-lenet5`), tagged with its seed.
+The champion is the winning model's best seed: the compare stage names the winning model (the
+one the verdict calls more accurate than every other, else the highest mean accuracy, with a
+`lead` tag saying it is within the noise). Its logged model is also a version of `<dataset>`
+(e.g. `mnist`), which carries the alias `champion`: the versions of `mnist` are the succession
+of champions, and `models:/mnist@champion` is the one to load. The names are patterns in
+`conf/compare`.
 
 Registering is idempotent: a logged model that is already a version of a registered model is
 not registered again (`dvc repro` may rerun `compare` on unchanged models); only its tags are
@@ -30,15 +33,20 @@ from convscope.tracking.context import COMMIT_TAG, DIRTY_TAG
 
 CHAMPION_ALIAS = "champion"
 LOGGED_MODEL_PREFIX = "models:/m-"
+LEAD_TAG = "lead"  # on the champion's version: whether the verdict backs its model's lead
+LEAD_HOLDS = "more accurate than every other model (paired tests)"
+LEAD_WITHIN_NOISE = "highest mean accuracy, but within the noise of another model"
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Candidate:
-    """One evaluated model: its name, training run, logged model and test accuracy."""
+    """One evaluated seed of a model: its name, seed, training run, logged model and test
+    accuracy."""
 
     name: str
+    seed: int
     run_id: str
     model_uri: str | None  # None: trained with tracking.log_model=false
     test_accuracy: float
@@ -47,63 +55,79 @@ class Candidate:
 
 @dataclass(frozen=True)
 class Registered:
-    """Where the registry holds the models: `{model name: version}` and the champion."""
+    """Where the registry holds the models: `{(model name, seed): version}` and the champion."""
 
-    versions: dict[str, ModelVersion]
+    versions: dict[tuple[str, int], ModelVersion]
     champion: ModelVersion | None
 
 
-def choose_champion(candidates: Sequence[Candidate]) -> Candidate:
-    """The model that gets the `champion` alias: the highest test accuracy (one seed), the
-    first in the given order on a tie. The one place the rule lives; replace it when seeds
-    and a verdict decide."""
-    return max(candidates, key=lambda candidate: candidate.test_accuracy)
+def choose_champion(candidates: Sequence[Candidate], model: str) -> Candidate:
+    """The seed of `model` (the winning model) that gets the `champion` alias: its highest
+    test accuracy, the first in the given order on a tie."""
+    seeds = [candidate for candidate in candidates if candidate.name == model]
+    if not seeds:
+        raise ConvscopeError(f"choose_champion: no candidate of the winning model {model!r}")
+    return max(seeds, key=lambda candidate: candidate.test_accuracy)
 
 
 def register_models(
-    candidates: Sequence[Candidate], settings: RegistryConfig, dataset: str, tracking_uri: str
+    candidates: Sequence[Candidate],
+    settings: RegistryConfig,
+    dataset: str,
+    tracking_uri: str,
+    winner: str,
+    lead_holds: bool,
 ) -> Registered:
-    """Register every candidate's logged model and point `champion` at the most accurate one.
+    """Register every candidate's logged model and point `champion` at the best seed of
+    `winner` (the model the comparison puts first; `lead_holds`: the verdict backs it).
 
     Everything is looked up and checked before anything is written, so a missing run or
     logged model fails in one line with the registry untouched.
     """
     mlflow.set_tracking_uri(tracking_uri)  # mlflow.register_model and the store use it
     client = MlflowClient(tracking_uri, registry_uri=tracking_uri)
-    champion = choose_champion(candidates)
+    champion = choose_champion(candidates, winner)
     tags = {}
     for candidate in candidates:
+        key = (candidate.name, candidate.seed)
         if candidate.model_uri is None:
             log.warning(
-                "%s: not registered: its training logged no model (tracking.log_model=false)",
+                "%s seed %d: not registered: its training logged no model "
+                "(tracking.log_model=false)",
                 candidate.name,
+                candidate.seed,
             )
         else:
-            tags[candidate.name] = _version_tags(client, candidate, tracking_uri)
+            tags[key] = _version_tags(client, candidate, tracking_uri)
     try:
         versions = {
-            candidate.name: _ensure_version(
+            (candidate.name, candidate.seed): _ensure_version(
                 client,
                 settings.model(dataset, candidate.name),
                 candidate,
-                tags[candidate.name],
-                f"{candidate.name} trained on {dataset}: one version per training run, tagged "
-                "with its test accuracy, git commit and DVC stage.",
+                tags[(candidate.name, candidate.seed)],
+                f"{candidate.name} trained on {dataset}: one version per training run (one per "
+                "seed), tagged with its seed, test accuracy, git commit and DVC stage.",
             )
             for candidate in candidates
-            if candidate.name in tags
+            if (candidate.name, candidate.seed) in tags
         }
         champion_name = settings.champion(dataset)
-        if champion.name not in tags:
+        if (champion.name, champion.seed) not in tags:
             _drop_champion_alias(client, champion_name, champion.name)
             return Registered(versions, None)
-        champion_tags = tags[champion.name] | {"model": champion.name}
+        lead = LEAD_HOLDS if lead_holds else LEAD_WITHIN_NOISE
+        champion_tags = tags[(champion.name, champion.seed)] | {
+            "model": champion.name,
+            LEAD_TAG: lead,
+        }
         version = _ensure_version(
             client,
             champion_name,
             champion,
             champion_tags,
-            f"The most accurate {dataset} model of each comparison (the `model` tag says which); "
+            f"The winning {dataset} model of each comparison, its best seed (the `model` and "
+            f"`seed` tags say which, `{LEAD_TAG}` whether the paired tests back its lead); "
             f"the alias `{CHAMPION_ALIAS}` is the current one.",
         )
         client.set_registered_model_alias(champion_name, CHAMPION_ALIAS, version.version)
@@ -112,11 +136,13 @@ def register_models(
             f"tracking.uri: MLflow registry {tracking_uri}: {first_line(err)}"
         ) from err
     log.info(
-        "Registered %s; champion %s (%s, test accuracy %.4f): models:/%s@%s",
+        "Registered %s; champion %s (%s seed %d, test accuracy %.4f; %s): models:/%s@%s",
         ", ".join(f"{v.name} v{v.version}" for v in versions.values()),
         f"{champion_name} v{version.version}",
         champion.name,
+        champion.seed,
         champion.test_accuracy,
+        lead,
         champion_name,
         CHAMPION_ALIAS,
     )
@@ -146,7 +172,11 @@ def _version_tags(client: MlflowClient, candidate: Candidate, tracking_uri: str)
             f"{logged.source_run_id}, not by run {candidate.run_id}; "
             f"{rerun_hint(f'train@{candidate.name}')}"
         )
-    tags = {"test_accuracy": str(candidate.test_accuracy), "dvc_stage": f"train@{candidate.name}"}
+    tags = {
+        "seed": str(candidate.seed),
+        "test_accuracy": str(candidate.test_accuracy),
+        "dvc_stage": f"train@{candidate.name}",
+    }
     if COMMIT_TAG in run.data.tags:
         tags["git_commit"] = run.data.tags[COMMIT_TAG]
     if DIRTY_TAG in run.data.tags:
@@ -188,10 +218,10 @@ def _ensure_registered_model(client: MlflowClient, name: str, description: str) 
 
 
 def _drop_champion_alias(client: MlflowClient, name: str, champion: str) -> None:
-    """Remove a `champion` alias left by an earlier comparison: the most accurate model now
+    """Remove a `champion` alias left by an earlier comparison: the winning model's best seed
     has no logged model, and the alias must not name a model that lost."""
     log.warning(
-        "%s: no %s alias: the most accurate model, %s, has no logged model",
+        "%s: no %s alias: the winning model, %s, has no logged model",
         name,
         CHAMPION_ALIAS,
         champion,

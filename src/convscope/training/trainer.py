@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from convscope.console import keras_verbose
 from convscope.data.arrays import as_model_input, load_split
 from convscope.records.history import HISTORY_FILE, History
 from convscope.records.run import MODEL_FILE, RUN_FILE, RunRecord
+from convscope.records.seeds import seed_dir
 from convscope.report.kernels import feature_maps, kernel_pictures
 from convscope.tracking import artifacts, datasets
 from convscope.tracking.context import run_tags
@@ -94,7 +96,8 @@ def compiled_model(cfg: StageConfig, train_images: int, **compile_options: objec
 
 
 def train(cfg: StageConfig, sweep_tags: Mapping[str, str] | None = None) -> TrainResult:
-    """Train `cfg.model` on the processed data, log the run to MLflow, write `paths.model_dir`.
+    """Train `cfg.model` with seed `train.seed` on the processed data, log the run to MLflow,
+    write the seed's folder of `paths.model_dir` (`convscope.records.seeds.seed_dir`).
 
     `sweep_tags` are the tags of the sweep job this training is (`convscope.sweeps.job`).
     """
@@ -122,7 +125,8 @@ def train(cfg: StageConfig, sweep_tags: Mapping[str, str] | None = None) -> Trai
     with spans.span("build_model"):
         model = compiled_model(cfg, len(x_train))
 
-    state = ResumeState(Path(cfg.paths.checkpoints), fingerprint(cfg.composed))
+    seed = train_cfg.seed
+    state = ResumeState(seed_dir(Path(cfg.paths.checkpoints), seed), fingerprint(cfg.composed))
     state.align_history()
     resumed_at = state.completed_epochs()
     tracking = cfg.tracking
@@ -134,8 +138,8 @@ def train(cfg: StageConfig, sweep_tags: Mapping[str, str] | None = None) -> Trai
         mlflow.start_run(
             run_id=state.run_id,
             experiment_id=experiment_id,
-            run_name=None if state.run_id else name,
-            tags=None if state.run_id else run_tags(name, dataset, sweep_tags),
+            run_name=None if state.run_id else f"{name} seed {seed}",
+            tags=None if state.run_id else run_tags(name, dataset, sweep_tags, seed=seed),
             log_system_metrics=sampling_interval is not None,
         ) as run,
         failure_tagged(),
@@ -195,12 +199,14 @@ def train(cfg: StageConfig, sweep_tags: Mapping[str, str] | None = None) -> Trai
             train_seconds=history.train_seconds,
             seconds_per_epoch=history.train_seconds / history.epochs,
         )
-        model_dir = Path(cfg.paths.model_dir)
+        model_dir = seed_dir(Path(cfg.paths.model_dir), seed)
         with spans.span("write_outputs"):
             write_outputs(model_dir, model, history, record)
             mlflow.log_artifact(str(model_dir / HISTORY_FILE))
         mlflow.log_metrics(spans.metrics())
     state.clear()
+    with contextlib.suppress(OSError):  # the model's folder, once no seed's state is left in it
+        Path(cfg.paths.checkpoints).rmdir()
     return TrainResult(
         run_id=record.run_id,
         model_dir=model_dir,
