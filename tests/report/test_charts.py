@@ -3,28 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from convscope.errors import ConvscopeError
 from convscope.report import save_figure
-from convscope.report.comparison_figures import accuracy_vs_params, kernel_gallery, learning_curves
+from convscope.report.comparison_figures import kernel_gallery
 from convscope.report.model_figures import confusion_matrix_figure, misclassified_grid
 
 CLASSES = [str(digit) for digit in range(10)]
-
-
-def history(epochs: int, offset: float) -> pd.DataFrame:
-    epoch = np.arange(1, epochs + 1)
-    return pd.DataFrame(
-        {
-            "epoch": epoch,
-            "loss": 0.5 / epoch + offset,
-            "accuracy": 0.99 - 0.1 / epoch - offset,
-            "val_loss": 0.6 / epoch + offset,
-            "val_accuracy": 0.98 - 0.1 / epoch - offset,
-        }
-    )
 
 
 def test_confusion_matrix_annotates_counts_and_colours_by_row_fraction():
@@ -79,56 +65,6 @@ def test_misclassified_grid_rejects_labels_outside_the_classes():
 def test_misclassified_grid_rejects_mismatched_lengths():
     with pytest.raises(ConvscopeError, match="2 labels, 1 predictions"):
         misclassified_grid(np.zeros((2, 28, 28)), [1, 2], [3], [0.9, 0.8], CLASSES, "x")
-
-
-def test_learning_curves_one_colour_per_model_training_dashed_validation_solid():
-    histories = {"dense": history(12, 0.0), "lenet5": history(8, 0.01), "stacked": history(5, 0.02)}
-
-    figure = learning_curves(histories)
-
-    accuracy_axes, loss_axes = figure.axes
-    assert accuracy_axes.get_ylabel() == "accuracy" and loss_axes.get_ylabel() == "loss"
-    for axes in (accuracy_axes, loss_axes):
-        lines = axes.get_lines()
-        assert len(lines) == 6
-        assert [line.get_linestyle() for line in lines] == ["--", "-"] * 3
-        assert len({line.get_color() for line in lines}) == 3
-        assert [len(line.get_xdata()) for line in lines[::2]] == [12, 8, 5]
-    legend = [text.get_text() for text in figure.legends[0].get_texts()]
-    assert legend == ["dense", "lenet5", "stacked", "training", "validation"]
-
-
-def test_learning_curves_name_the_model_with_missing_columns():
-    broken = history(3, 0.0).drop(columns=["val_loss"])
-    with pytest.raises(ConvscopeError, match="'lenet5' lacks columns val_loss"):
-        learning_curves({"dense": history(3, 0.0), "lenet5": broken})
-
-
-def test_accuracy_vs_params_labels_each_point_on_a_log_axis():
-    frame = pd.DataFrame(
-        {
-            "model": ["dense", "lenet5", "stacked_conv"],
-            "total_params": [407_050, 61_706, 225_034],
-            "test_accuracy": [0.9812, 0.9889, 0.9931],
-        }
-    )
-
-    axes = accuracy_vs_params(frame).axes[0]
-
-    assert axes.get_xscale() == "log"
-    labels = [text.get_text() for text in axes.texts]
-    assert labels == [
-        "dense\n407k params, 98.12%",
-        "lenet5\n61.7k params, 98.89%",
-        "stacked_conv\n225k params, 99.31%",
-    ]
-    assert len(axes.collections) == 3
-
-
-def test_accuracy_vs_params_rejects_percent_accuracies():
-    frame = pd.DataFrame({"model": ["a"], "total_params": [10], "test_accuracy": [98.1]})
-    with pytest.raises(ConvscopeError, match=r"fraction in \[0, 1\]"):
-        accuracy_vs_params(frame)
 
 
 def test_kernel_gallery_one_panel_per_model_with_weights_per_unit(mosaic, tmp_path):

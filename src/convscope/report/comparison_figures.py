@@ -1,5 +1,5 @@
-"""Pictures that compare models: learning curves, accuracy against size, and the
-first-layer kernel gallery.
+"""The picture that compares models' first layers: the kernel gallery (the figures with
+their spread over seeds are `convscope.comparison.spread_figures`).
 
 Every function returns a `matplotlib.figure.Figure`; nothing is written or displayed here
 (see `convscope.report.figures.save_figure`).
@@ -8,100 +8,17 @@ Every function returns a `matplotlib.figure.Figure`; nothing is written or displ
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
 import matplotlib
 import numpy as np
-import pandas as pd
 from matplotlib.figure import Figure, SubFigure
-from matplotlib.lines import Line2D
-from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, PercentFormatter
 
 from convscope.errors import ConvscopeError
 from convscope.mosaic import plan_mosaic
-from convscope.records.history import COLUMNS as HISTORY_COLUMNS
-from convscope.records.history import EPOCH
 from convscope.report.figures import DIVERGING, draw_mosaic, shown_of, symmetric_limit
 
-SIZE_COLUMNS = ("model", "total_params", "test_accuracy")
 MODEL_COLOURS = matplotlib.colormaps["tab10"]
 GALLERY_PANEL_INCHES = 3.4  # every model's kernels fill the same width, whatever their size
-
-
-def learning_curves(histories: dict[str, pd.DataFrame]) -> Figure:
-    """Accuracy and loss per epoch for several models on one figure.
-
-    Each history has one row per epoch and columns epoch, loss, accuracy, val_loss,
-    val_accuracy. One colour per model; training dashed, validation solid.
-    """
-    if not histories:
-        raise ConvscopeError("learning_curves: expected at least one model's history, got none")
-    for name, history in histories.items():
-        _require_columns(f"learning_curves: history of {name!r}", history, HISTORY_COLUMNS)
-
-    fig = Figure(figsize=(11.0, 4.2), layout="constrained")
-    accuracy_axes, loss_axes = fig.subplots(1, 2)
-    model_handles = []
-    for index, (name, history) in enumerate(histories.items()):
-        colour = MODEL_COLOURS(index % MODEL_COLOURS.N)
-        for axes, metric in ((accuracy_axes, "accuracy"), (loss_axes, "loss")):
-            axes.plot(history[EPOCH], history[metric], color=colour, linestyle="--")
-            axes.plot(
-                history[EPOCH], history[f"val_{metric}"], color=colour, marker="o", markersize=3
-            )
-        model_handles.append(Line2D([], [], color=colour, linewidth=2.5, label=name))
-    for axes, metric in ((accuracy_axes, "accuracy"), (loss_axes, "loss")):
-        axes.set_xlabel("epoch")
-        axes.set_ylabel(metric)
-        axes.set_title(metric.capitalize())
-        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
-        axes.grid(alpha=0.3)
-    style_handles = [
-        Line2D([], [], color="0.3", linestyle="--", label="training"),
-        Line2D([], [], color="0.3", marker="o", markersize=3, label="validation"),
-    ]
-    fig.legend(handles=model_handles + style_handles, loc="outside right upper", frameon=False)
-    fig.suptitle("Learning curves: training (dashed) and validation (solid)", fontsize=11)
-    return fig
-
-
-def accuracy_vs_params(df: pd.DataFrame) -> Figure:
-    """Test accuracy against parameter count (log scale), one labelled point per model.
-
-    Columns: model, total_params (> 0), test_accuracy (a fraction in [0, 1]).
-    """
-    _require_columns("accuracy_vs_params", df, SIZE_COLUMNS)
-    if df.empty:
-        raise ConvscopeError("accuracy_vs_params: expected at least one model, got none")
-    if (df["total_params"] <= 0).any():
-        raise ConvscopeError("accuracy_vs_params: total_params must be positive (log scale)")
-    if not df["test_accuracy"].between(0, 1).all():
-        raise ConvscopeError("accuracy_vs_params: test_accuracy must be a fraction in [0, 1]")
-
-    fig = Figure(figsize=(7.0, 4.8), layout="constrained")
-    axes = fig.add_subplot()
-    for index, row in enumerate(df.itertuples(index=False)):
-        axes.scatter(row.total_params, row.test_accuracy, s=60, color=MODEL_COLOURS(index % 10))
-        axes.annotate(
-            f"{row.model}\n{_compact_count(row.total_params)} params, {row.test_accuracy:.2%}",
-            (row.total_params, row.test_accuracy),
-            xytext=(7, 4),
-            textcoords="offset points",
-            fontsize=9,
-        )
-    axes.set_xscale("log")
-    count_labels = FuncFormatter(lambda value, _position: _compact_count(value))
-    axes.xaxis.set_major_formatter(count_labels)
-    axes.xaxis.set_minor_locator(LogLocator(subs=(2.0, 5.0)))
-    axes.xaxis.set_minor_formatter(count_labels)
-    axes.tick_params(axis="x", which="both", labelsize=9)
-    axes.margins(x=0.3, y=0.25)
-    axes.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=1))
-    axes.set_xlabel("parameters (log scale)")
-    axes.set_ylabel("test accuracy")
-    axes.grid(alpha=0.3, which="both")
-    axes.set_title("Test accuracy against model size")
-    return fig
 
 
 def kernel_gallery(
@@ -180,20 +97,3 @@ def _gallery_panel(
     colorbar.set_label("weight", fontsize=8)
     colorbar.ax.tick_params(labelsize=7)
     subfigure.suptitle(f"{name}\n{caption}\n{shown_of(len(shown), len(tiles), noun)}", fontsize=10)
-
-
-def _compact_count(value: float) -> str:
-    """1234567 -> '1.23M', 61706 -> '61.7k', 950 -> '950'."""
-    for divisor, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if abs(value) >= divisor:
-            return f"{value / divisor:.3g}{suffix}"
-    return f"{value:.3g}"
-
-
-def _require_columns(what: str, frame: pd.DataFrame, columns: Sequence[str]) -> None:
-    """Fail with one line naming the missing columns."""
-    missing = [column for column in columns if column not in frame.columns]
-    if missing:
-        raise ConvscopeError(
-            f"{what} lacks columns {', '.join(missing)}; expected {', '.join(columns)}"
-        )
