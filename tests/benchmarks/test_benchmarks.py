@@ -84,6 +84,7 @@ def test_quick_run_writes_every_section(
         "## Targets",
         "## Pipeline overhead",
         "## Time to accuracy",
+        "## Steady-state training throughput",
         "## Use of the hardware",
         "## Orchestration",
         "## Training settings",
@@ -93,4 +94,42 @@ def test_quick_run_writes_every_section(
     assert "dvc repro (nothing changed)" in text and "not timed" not in text
     assert "python -m convscope.train --help" in text
     assert "% of matmul peak" in text
+    # The quick mode runs no pipeline: its targets say so rather than pass.
+    assert "| training, all models, one seed" in text and "not measured" in text
     assert not list(report.parent.glob(".*tmp*")), "temporary report file left behind"
+
+
+def test_pipeline_table_sums_training_and_charges_the_rest_to_fixed_cost(
+    benchmarks, tmp_path: Path
+) -> None:
+    from benchmarks.pipeline import pipeline_table
+    from convscope.records.metrics import RECORD_FILE, EvaluationRecord, evaluation_dir
+    from convscope.records.run import RUN_FILE, RunRecord
+    from convscope.records.seeds import seed_dir
+
+    for model, seconds, accuracy in (("dense", 20.0, 0.985), ("lenet5", 40.0, 0.990)):
+        run_dir = seed_dir(tmp_path / "models" / model, 42)
+        run_dir.mkdir(parents=True)
+        RunRecord("r", "sqlite:///x.db", 5, seconds, seconds / 5).write(run_dir / RUN_FILE)
+        record_dir = seed_dir(evaluation_dir(tmp_path / "reports", model), 42)
+        record_dir.mkdir(parents=True)
+        EvaluationRecord(
+            **dict.fromkeys(("test_loss", "test_macro_f1", "latency_ms_batch1"), 0.1),
+            **dict.fromkeys(("total_params", "conv_params", "dense_params"), 1),
+            test_accuracy=accuracy,
+            test_errors=10,
+            macs_per_image=1,
+            throughput_batch_size=256,
+            throughput_images_per_s=1.0,
+            model_size_bytes=1,
+            train_seconds=seconds,
+            seconds_per_epoch=seconds / 5,
+            epochs=5,
+            mlflow_run_id="r",
+        ).write(record_dir / RECORD_FILE)
+
+    table = pipeline_table(tmp_path, ["dense", "lenet5"], wall_seconds=100.0, seed=42)
+
+    assert table["met"].tolist()[:2] == ["yes", "no"]  # targets 0.984 and 0.991
+    total = table.iloc[-1]
+    assert (total["training s"], total["fixed cost s"]) == (60.0, 40.0)

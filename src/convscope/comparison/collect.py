@@ -25,6 +25,8 @@ from convscope.records.metrics import (
     RECORD_FILE,
     EvaluationRecord,
     MetricsSummary,
+    evaluation_dir,
+    metrics_dir,
     read_predictions,
 )
 from convscope.records.run import MODEL_FILE, RUN_FILE, RunRecord
@@ -62,13 +64,13 @@ class ModelResults:
 def collect_results(cfg: StageConfig) -> list[ModelResults]:
     """Results of every model with a metrics file, in file-name order, seeds in order."""
     reports = Path(cfg.paths.reports)
-    metrics_dir = reports / "metrics"
-    files = sorted(metrics_dir.glob("*.json"))
+    folder = metrics_dir(reports)
+    files = sorted(folder.glob("*.json"))
     if not files:
         raise ConvscopeError(
-            f"{metrics_dir}: no metrics files (<model>.json); run `dvc repro evaluate` first"
+            f"{folder}: no metrics files (<model>.json); run `dvc repro evaluate` first"
         )
-    return [model_results(cfg, path, reports / "evaluation" / path.stem) for path in files]
+    return [model_results(cfg, path, evaluation_dir(reports, path.stem)) for path in files]
 
 
 def model_results(cfg: StageConfig, metrics_file: Path, evaluation_dir: Path) -> ModelResults:

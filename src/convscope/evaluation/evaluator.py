@@ -39,6 +39,8 @@ from convscope.records.metrics import (
     RECORD_FILE,
     EvaluationRecord,
     MetricsSummary,
+    evaluation_dir,
+    metrics_path,
 )
 from convscope.records.run import MODEL_FILE, RUN_FILE, RunRecord
 from convscope.records.seeds import seed_dir, seed_dirs
@@ -73,8 +75,8 @@ class EvaluationPaths:
         return cls(
             model_file=model_dir / MODEL_FILE,
             run_file=model_dir / RUN_FILE,
-            metrics_file=reports / "metrics" / f"{name}.json",
-            report_dir=seed_dir(reports / "evaluation" / name, seed),
+            metrics_file=metrics_path(reports, name),
+            report_dir=seed_dir(evaluation_dir(reports, name), seed),
             confusion_pairs=reports / "plots" / name / "confusion.csv",
         )
 

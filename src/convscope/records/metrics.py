@@ -81,6 +81,21 @@ def read_predictions(path: Path) -> pd.DataFrame:
     return frame
 
 
+def metrics_dir(reports: Path) -> Path:
+    """`reports/metrics/`: one DVC metrics file per model."""
+    return Path(reports) / "metrics"
+
+
+def metrics_path(reports: Path, model: str) -> Path:
+    """`reports/metrics/<model>.json`, the model's `MetricsSummary`."""
+    return metrics_dir(reports) / f"{model}.json"
+
+
+def evaluation_dir(reports: Path, model: str) -> Path:
+    """`reports/evaluation/<model>/`: a `seed-<seed>/` folder per seed, each with its record."""
+    return Path(reports) / "evaluation" / model
+
+
 def throughput_key(batch_size: int) -> str:
     """`throughput_images_per_s_batch256` for batch size 256."""
     return f"{THROUGHPUT_PREFIX}{batch_size}"
