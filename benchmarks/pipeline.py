@@ -98,7 +98,8 @@ def pipeline_table(
         "dvc repro wall s": round(wall_seconds, 1),
         "fixed cost s": round(wall_seconds - training, 1),
     }
-    return pd.concat([table, pd.DataFrame([total])], ignore_index=True)
+    table = pd.concat([table, pd.DataFrame([total])], ignore_index=True)
+    return table.astype(object).where(table.notna(), "")  # blank cells, not "nan"
 
 
 def measure_one_seed(progress: Callable[[str], None] = log) -> pd.DataFrame:

@@ -267,7 +267,7 @@ def target_table(
         total = one_seed.iloc[-1]
         rows.append(_target("training, all models, one seed", total["training s"], "s", "<=", 120))
         for row in one_seed.iloc[:-1].to_dict("records"):
-            if row["target"] is not None and not pd.isna(row["target"]):
+            if row["target"] != "":
                 figure = f"test accuracy, one seed, {row['model']}"
                 rows.append(_target(figure, row["test accuracy"], "", ">=", row["target"]))
         rows.append(
