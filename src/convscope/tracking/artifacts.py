@@ -79,7 +79,11 @@ def log_keras_model(model: keras.Model, example: np.ndarray) -> str:
     Not `mlflow.keras.log_model`: in MLflow 3.17 it writes the input example before creating
     the model folder and fails.
     """
-    signature = infer_signature(example, np.asarray(model.predict(example, verbose=0)))
+    # The model called directly, not `model.predict`: predict traces a new graph for every
+    # model, and a process training several seeds then gets TensorFlow's "triggered
+    # tf.function retracing" warning (on the third seed, with MLflow's check below).
+    output = keras.ops.convert_to_numpy(model(example, training=False))
+    signature = infer_signature(example, output)
     # MLflow checks the input example by predicting it through the logged model, with Keras'
     # default progress bar; that bar says nothing here and is redraw noise in a stage log.
     with contextlib.redirect_stdout(io.StringIO()):
