@@ -2,6 +2,7 @@
 #   make repro   set up .venv if needed, then run the whole DVC pipeline
 #   make test    set up .venv if needed, then run the test suite
 #   make tracking-server   the team's MLflow tracking server (README, "Scaling out")
+#   make exp-show   DVC's experiment table, only what changed, in 120 columns (README)
 # Set-up is incremental: .venv is (re)built only when pyproject.toml or constraints.txt change.
 
 PYTHON ?= python3.11
@@ -9,7 +10,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.convscope-installed
 
-.PHONY: setup repro test lint format lock clean-venv tracking-server
+.PHONY: setup repro test lint format lock clean-venv tracking-server exp-show
 
 setup: $(STAMP)
 
@@ -31,6 +32,10 @@ repro: $(STAMP)
 # MLFLOW_PORT (see the script).
 tracking-server: $(STAMP)
 	PATH="$(abspath $(BIN)):$$PATH" scripts/tracking-server
+
+# DVC's experiment table, only what changed, in 120 columns (see the script's header).
+exp-show: $(STAMP)
+	PATH="$(abspath $(BIN)):$$PATH" scripts/exp-show
 
 test: $(STAMP)
 	$(BIN)/ruff check .

@@ -36,11 +36,11 @@ def log(message: str) -> None:
 
 
 def pipeline_models() -> tuple[str, ...]:
-    """The models `dvc repro` trains: `models` in params.yaml, each a conf/model/<name>.yaml."""
-    models = tuple(OmegaConf.load(REPO / "params.yaml").models)
+    """The models `dvc repro` trains: params.yaml's `architectures` (conf/model/<name>.yaml)."""
+    models = tuple(OmegaConf.load(REPO / "params.yaml").architectures)
     missing = [name for name in models if not (CONFIG_DIR / "model" / f"{name}.yaml").is_file()]
     if missing:
-        raise ValueError(f"params.yaml: models without a conf/model/<name>.yaml: {missing}")
+        raise ValueError(f"params.yaml: architectures without a conf/model/<name>.yaml: {missing}")
     return models
 
 

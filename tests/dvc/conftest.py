@@ -8,7 +8,7 @@
     <tmp>/convscope-dvc-remote   the default DVC remote of .dvc/config (`../../convscope-dvc-remote`
                                  from .dvc/, so beside every clone), still empty
 
-The committed project is this one with a tiny plan (`params.yaml` models: [dense]) and tiny
+The committed project is this one with a tiny plan (`params.yaml` architectures: [dense]) and tiny
 settings in its YAML (256 training images, one epoch), so that every clone has the same params.
 """
 
@@ -37,7 +37,7 @@ GIT_IDENTITY = {
 }
 # What the committed project changes in this project's YAML, so that training takes seconds.
 TINY = {
-    "params.yaml": {"models": ["dense"], "seeds": 1},
+    "params.yaml": {"architectures": ["dense"], "seeds": 1},
     "conf/train/default.yaml": {"subset": 256, "epochs": 1, "verbose": 0},
     "conf/tracking/local.yaml": {"log_model": False},
 }

@@ -28,7 +28,9 @@ def test_fashion_mnist_flows_through_every_stage_under_its_own_names(
     assert "Ankle boot" in CLASS_NAMES  # the config read is Fashion-MNIST's
     project = dvc_project("fashion-pipeline", fashion_mnist_mirror)
     stdout = project.tiny_experiment(
-        "params.yaml:dataset=fashion_mnist", f"params.yaml:models=[{MODEL}]", "params.yaml:seeds=1"
+        "params.yaml:dataset=fashion_mnist",
+        f"params.yaml:architectures=[{MODEL}]",
+        "params.yaml:seeds=1",
     )
 
     ran = [line.split("'")[1] for line in stdout.splitlines() if line.startswith("Running stage")]

@@ -3,12 +3,13 @@ project, every stage for real (download -> preprocess -> train@model -> evaluate
 compare), then what DVC and MLflow say about the result.
 
 The experiment runs once for the module; the tests read its results, and the one that edits a
-config file puts it back.
+config file puts it back. The last test commits those results and runs a second experiment.
 """
 
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,6 +19,8 @@ from mlflow.tracking import MlflowClient
 
 from convscope.records.metrics import EVALUATION_KEYS, throughput_key
 from convscope.records.seeds import seed_dir
+
+from .conftest import REPO_ROOT
 
 MODELS = ("dense", "lenet5")
 SEEDS = (42, 43)  # params.yaml:seeds=2 from train.seed 42
@@ -43,7 +46,7 @@ def pipeline(mnist_mirror: Path, dvc_project: Callable) -> tuple:
     the experiment's stdout."""
     project = dvc_project("mnist-pipeline", mnist_mirror)
     stdout = project.tiny_experiment(
-        f"params.yaml:models=[{','.join(MODELS)}]", f"params.yaml:seeds={len(SEEDS)}"
+        f"params.yaml:architectures=[{','.join(MODELS)}]", f"params.yaml:seeds={len(SEEDS)}"
     )
     return project, stdout
 
@@ -169,3 +172,44 @@ def test_editing_lenet5_config_makes_exactly_its_stages_and_compare_stale(
     finally:
         config.write_text(original)
     assert project.dvc_json("status") == {}
+
+
+def widest(text: str) -> int:
+    return max(len(line.rstrip()) for line in text.splitlines())
+
+
+# Last in the module: it commits the first experiment's results as the baseline.
+def test_after_a_one_parameter_experiment_exp_show_and_metrics_show_fit_120_columns(
+    pipeline: tuple,
+) -> None:
+    project, _ = pipeline
+    for command in (("add", "-A"), ("commit", "-q", "-m", "the first experiment's results")):
+        assert project.run("git", *command).returncode == 0
+    # One model's parameter (the dense model's: the quickest to retrain).
+    project.dvc("exp", "run", "-n", "dropout", "-S", "conf/model/dense.yaml:dropout=0.3")
+
+    # Each column of DVC's table has its own name (a `models` param beside compare's `models`
+    # dependency once made two columns of one name, and DVC showed wrong values in them).
+    table = project.dvc("exp", "show", "--only-changed", "--csv")
+    header = table.splitlines()[0].split(",")
+    assert len(header) == len(set(header)), header
+
+    # `make exp-show` at the table's full width (a wide terminal), then in 120 columns.
+    for columns in ("1000", "120"):
+        shown = subprocess.run(
+            [str(REPO_ROOT / "scripts" / "exp-show")],
+            cwd=project.root,
+            env=project.env | {"COLUMNS": columns},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        assert widest(shown) <= 120, shown
+        assert "…" not in shown, shown  # no column squeezed to an ellipsis
+        # the experiment, its parameter's new value, the changed model's accuracy
+        for expected in ("[dropout]", "0.3", "reports/metrics/dense.json:test_accuracy"):
+            assert expected in shown, shown
+
+    shown = project.dvc("metrics", "show")
+    assert len(shown.splitlines()) == 1 + len(MODELS), shown  # a header, one row per model
+    assert widest(shown) <= 120, shown

@@ -1,5 +1,6 @@
-"""The experiment is a model-training experiment (`mlflow.experimentKind`), so that MLflow 3's
-UI opens it on its training runs: when the stages create it, and when it already exists."""
+"""The experiment is a model-training experiment (`mlflow.experimentKind`): when the stages
+create it, and when it already exists. (MLflow 3.17.2's UI opens the view its browser-side
+"GenAI / Model training" switch or the URL's `workflowType` names, not this tag: see README.)"""
 
 from __future__ import annotations
 
@@ -32,8 +33,8 @@ def kind(tracking, experiment_id: str) -> str | None:
 
 
 def test_the_tag_is_what_the_mlflow_ui_reads() -> None:
-    # The UI's names, checked in mlflow/server/js (MLflow 3.17): a change would silently undo
-    # the fix, so pin them.
+    # MLflow's names, checked in mlflow/server/js (3.17): the UI's kind selector writes this
+    # tag with these values.
     assert (EXPERIMENT_KIND_TAG, MODEL_TRAINING_KIND) == (
         "mlflow.experimentKind",
         "custom_model_development",

@@ -15,8 +15,9 @@ from omegaconf import DictConfig
 from convscope.errors import ConvscopeError, first_line
 
 LOCAL_SCHEMES = ("sqlite:", "file:", "postgresql", "mysql", "mssql")
-# MLflow 3's UI opens an experiment on the view its kind names; without this tag it shows the
-# GenAI overview (traces) instead of the training runs. Names from mlflow/server/js (3.17).
+# The experiment's kind: model training, not GenAI (names from mlflow/server/js, 3.17). MLflow
+# keeps it with the experiment for its clients; 3.17.2's own UI chooses the view from the
+# browser's "GenAI / Model training" switch or the URL's `workflowType` instead (README).
 EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
 MODEL_TRAINING_KIND = "custom_model_development"
 SERVER_SCHEMES = ("http", "https")
