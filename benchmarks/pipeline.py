@@ -114,7 +114,7 @@ def measure_one_seed(progress: Callable[[str], None] = log) -> pd.DataFrame:
         seed = int(OmegaConf.load(workspace / "conf" / "train" / "default.yaml").seed)
         progress(f"pipeline: dvc repro, one seed, in {workspace}")
         wall = _timed([str(bin_dir / "dvc"), "repro"], workspace, env)
-        table = pipeline_table(workspace, list(params.models), wall, seed)
+        table = pipeline_table(workspace, list(params.architectures), wall, seed)
     progress(f"  dvc repro {wall:.0f} s; training {table['training s'].iloc[-1]:.0f} s")
     return table
 
