@@ -254,6 +254,16 @@ def dvc_project(folder: Path, processed: Path) -> Path:
     return folder
 
 
+def recorded_epoch(backup: Path) -> int | None:
+    """The epoch Keras' backup metadata records, once the file is written whole (else None:
+    the file may exist, still empty or half-written, when the test looks)."""
+    try:
+        recorded = yaml.safe_load(backup.read_text())
+    except (FileNotFoundError, yaml.YAMLError):
+        return None
+    return int(recorded["epoch"]) if isinstance(recorded, dict) and "epoch" in recorded else None
+
+
 @pytest.mark.slow
 def test_training_killed_under_dvc_repro_resumes_the_same_run_under_dvc_repro(
     tmp_path: Path, processed_mnist: Path, pipeline_files: Callable[[Path], Path]
@@ -279,13 +289,15 @@ def test_training_killed_under_dvc_repro_resumes_the_same_run_under_dvc_repro(
     )
     try:
         deadline = time.monotonic() + 400
-        while not backup.exists() and first.poll() is None and time.monotonic() < deadline:
+        while (
+            recorded_epoch(backup) is None and first.poll() is None and time.monotonic() < deadline
+        ):
             time.sleep(0.05)
-        assert backup.exists(), "no checkpoint after the first epoch"
+        assert recorded_epoch(backup) is not None, "no checkpoint after the first epoch"
     finally:
         os.killpg(first.pid, signal.SIGKILL)
         first.wait()
-    killed_after = int(yaml.safe_load(backup.read_text())["epoch"])
+    killed_after = recorded_epoch(backup)
     assert killed_after in (1, 2)
     assert not (seed_dir(project / "models" / "lenet5", 42) / "model.keras").exists()
     client = MlflowClient(f"sqlite:///{project / 'mlflow.db'}")
