@@ -1,4 +1,5 @@
-"""Fixtures shared by the whole suite: the real MNIST files, a processed copy, a loopback server.
+"""Fixtures shared by the whole suite: the real MNIST files, a processed copy, a loopback server,
+fresh git + DVC copies of the pipeline, and one tiny run of the whole MNIST pipeline.
 
 The machines that run these tests have no internet. The real MNIST IDX files come from
 `$CONVSCOPE_MIRROR` when it is set (a folder, a file:// URL, or an http(s):// URL whose four
@@ -9,7 +10,11 @@ repository (where CI puts it). Without them the tests that need MNIST are skippe
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
+import subprocess
+import sys
 import threading
 import urllib.parse
 import urllib.request
@@ -17,7 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import mlflow
 import pytest
@@ -25,8 +30,10 @@ from omegaconf import DictConfig, OmegaConf
 
 from convscope.data.download import MIRROR_ENV, download_from_config
 from convscope.errors import ConvscopeError
+from convscope.records.seeds import seed_dir
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
 CONF_DIR = REPO_ROOT / "conf"
 FASHION_MNIST_FOLDER = Path("/usr/share/datasets/fashion-mnist")
 SHARED_MNIST = REPO_ROOT.parent / "shared" / "datasets" / "mnist"
@@ -212,3 +219,274 @@ def restore_mlflow_tracking_uri() -> Iterator[None]:
         os.environ.pop("MLFLOW_TRACKING_URI", None)
     else:
         os.environ["MLFLOW_TRACKING_URI"] = exported
+
+
+# --- Stages as DVC runs them, in fresh git + DVC copies of this project ----------------------
+
+# Only against a hung command: a whole tiny pipeline takes minutes on an idle 2-core machine,
+# but 15 minutes were not enough with five test suites sharing it (load average 20).
+HANG_GUARD_SECONDS = 3600
+# Variables that would send a stage's outputs or MLflow runs outside the project.
+FOREIGN_VARIABLES = ("MLFLOW_TRACKING_URI", "CONVSCOPE_SWEEP_JOB_DIR", "DVC_ROOT", "DVC_EXP_NAME")
+# The cheapest training on which every stage still does its real work: 2,000 training images,
+# one epoch (conf/train/<key>). Keras' output stays as `dvc repro` writes it (verbose=auto: one
+# line per epoch in a log), which tests/tracking/test_datasets.py reads.
+TINY_TRAINING = {"subset": 2000, "epochs": 1}
+# The evaluate stage's speed measured with one short block instead of seven long ones: the
+# tests check what is measured, not how fast the CPU is (conf/evaluate/<key>).
+QUICK_TIMING = {
+    "timing.warmup": 1,
+    "timing.repeats": 1,
+    "timing.latency_calls": 2,
+    "timing.throughput_batch_size": 64,
+    "timing.throughput_batches": 1,
+}
+# TINY_TRAINING and QUICK_TIMING as `dvc exp run -S` settings of the YAML files.
+TINY_SETTINGS = (
+    *(f"conf/train/default.yaml:{key}={value}" for key, value in TINY_TRAINING.items()),
+    *(f"conf/evaluate/default.yaml:{key}={value}" for key, value in QUICK_TIMING.items()),
+)
+# The one tiny MNIST pipeline run the suite shares (`mnist_pipeline`).
+PIPELINE_MODELS = ("dense", "lenet5")
+PIPELINE_SEEDS = 2  # train.seed (42) and the next
+
+
+@pytest.fixture(scope="session")
+def quick_timing() -> tuple[str, ...]:
+    """Hydra overrides (`evaluate.timing...`) that make the evaluate stage's speed
+    measurements as short as they can be while still measuring."""
+    return tuple(f"evaluate.{key}={value}" for key, value in QUICK_TIMING.items())
+
+
+def stage_environment(mirror: Path | str) -> dict[str, str]:
+    """The environment a stage runs in: this virtualenv first on PATH, the given mirror."""
+    env = {key: value for key, value in os.environ.items() if key not in FOREIGN_VARIABLES}
+    return env | {
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        MIRROR_ENV: str(mirror),
+        "DVC_NO_ANALYTICS": "1",
+    }
+
+
+def git(cwd: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+
+
+def copy_pipeline(dest: Path) -> Path:
+    """This project's pipeline, config and code (no dvc.lock, no outputs) in a new folder."""
+    dest.mkdir(parents=True)
+    for name in ("dvc.yaml", "params.yaml", ".gitignore", ".dvcignore"):
+        shutil.copy(REPO_ROOT / name, dest / name)
+    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info")
+    shutil.copytree(REPO_ROOT / "conf", dest / "conf", ignore=ignore)
+    shutil.copytree(REPO_ROOT / "src", dest / "src", ignore=ignore)
+    return dest
+
+
+def copy_project(dest: Path) -> Path:
+    """A fresh git + DVC repository holding this project's pipeline, config and code, committed."""
+    copy_pipeline(dest)
+    git(dest, "init", "-q")
+    git(dest, "config", "user.name", "convscope tests")
+    git(dest, "config", "user.email", "tests@convscope.invalid")
+    subprocess.run([str(BIN / "dvc"), "init", "-q"], cwd=dest, check=True, capture_output=True)
+    git(dest, "add", "-A")
+    git(dest, "commit", "-q", "-m", "the pipeline, config and code")
+    return dest
+
+
+@dataclass(frozen=True)
+class DvcProject:
+    """A project copy and the environment its commands run in.
+
+    Its stages run this virtualenv's Python on the copy's own `src/` (PYTHONPATH), so the code
+    DVC hashes is the code that runs, and they log to the default MLflow store of the project,
+    `<project>/mlflow.db` (DVC exports the project root as DVC_ROOT).
+    """
+
+    root: Path
+    env: dict[str, str]
+
+    def run(self, *command: str) -> subprocess.CompletedProcess:
+        """Run `command` in the project; the caller checks the result."""
+        return subprocess.run(
+            command,
+            cwd=self.root,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=HANG_GUARD_SECONDS,
+        )
+
+    def dvc(self, *args: str) -> str:
+        """Run `dvc <args>`, fail the test with DVC's output unless it exits 0; return stdout."""
+        result = self.run(str(BIN / "dvc"), *args)
+        assert result.returncode == 0, f"dvc {' '.join(args)}:\n{result.stdout}{result.stderr}"
+        return result.stdout
+
+    def dvc_json(self, *args: str) -> Any:
+        """`dvc <args> --json`, parsed."""
+        return json.loads(self.dvc(*args, "--json"))
+
+    def tiny_experiment(self, *settings: str) -> str:
+        """`dvc exp run` of the whole pipeline with TINY_SETTINGS and `settings`; its output
+        (stdout and stderr in one, as a terminal or a CI log shows them), or the test fails."""
+        command = ["exp", "run", *(f"-S{s}" for s in (*TINY_SETTINGS, *settings))]
+        result = subprocess.run(
+            [str(BIN / "dvc"), *command],
+            cwd=self.root,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=HANG_GUARD_SECONDS,
+        )
+        assert result.returncode == 0, f"dvc {' '.join(command)}:\n{result.stdout}"
+        return result.stdout
+
+    @property
+    def tracking_uri(self) -> str:
+        """The MLflow store the stages log to by default."""
+        return f"sqlite:///{self.root / 'mlflow.db'}"
+
+
+@pytest.fixture(scope="session")
+def project_copy() -> Callable[[Path], Path]:
+    """`project_copy(dest)`: a fresh, committed git + DVC copy of the pipeline at `dest`."""
+    return copy_project
+
+
+@pytest.fixture(scope="session")
+def pipeline_files() -> Callable[[Path], Path]:
+    """`pipeline_files(dest)`: this project's pipeline, config and code at `dest`, no VCS."""
+    return copy_pipeline
+
+
+@pytest.fixture(scope="session")
+def stage_env() -> Callable[[Path | str], dict[str, str]]:
+    """`stage_env(mirror)`: the environment a stage runs in, reading data from `mirror`."""
+    return stage_environment
+
+
+@pytest.fixture(scope="session")
+def dvc_project(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, Path], DvcProject]:
+    """`dvc_project(name, mirror)`: a new project copy whose stages read data from `mirror`."""
+
+    def make(name: str, mirror: Path) -> DvcProject:
+        root = copy_project(tmp_path_factory.mktemp(name) / "project")
+        return DvcProject(root, stage_environment(mirror) | {"PYTHONPATH": str(root / "src")})
+
+    return make
+
+
+# --- One tiny run of the whole pipeline, shared ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """A project layout (models, reports, an MLflow store) on processed MNIST, and the stage
+    commands that work on it. `root` may be a DVC project: its layout is the same."""
+
+    root: Path
+    processed: Path
+
+    @property
+    def tracking_uri(self) -> str:
+        return f"sqlite:///{self.root / 'mlflow.db'}"
+
+    @property
+    def reports(self) -> Path:
+        return self.root / "reports"
+
+    def model_dir(self, name: str, seed: int = 42) -> Path:
+        """The folder of one seed's trained model (seed 42, train.seed, by default)."""
+        return seed_dir(self.root / "models" / name, seed)
+
+    def evaluation_dir(self, name: str, seed: int = 42) -> Path:
+        """The folder of one seed's evaluation (seed 42, train.seed, by default)."""
+        return seed_dir(self.reports / "evaluation" / name, seed)
+
+    def elsewhere(self, root: Path) -> Workspace:
+        """An empty workspace at `root` on the same processed data."""
+        return Workspace(root, self.processed)
+
+    def copy(self, root: Path) -> Workspace:
+        """A copy at `root` of this workspace's models, reports and MLflow store, to change.
+
+        Runs already in the store keep their artifacts where they are (the store records
+        absolute locations); what a stage logs to them lands in new files there.
+        """
+        shutil.copytree(self.root / "models", root / "models")
+        shutil.copytree(self.reports, root / "reports")
+        shutil.copy(self.root / "mlflow.db", root / "mlflow.db")
+        return Workspace(root, self.processed)
+
+    def overrides(self) -> list[str]:
+        """Hydra overrides pointing a stage at this workspace."""
+        return [
+            f"paths.processed={self.processed}",
+            f"paths.model_dir={self.root / 'models'}/${{model.name}}",
+            f"paths.checkpoints={self.root / 'checkpoints'}/${{model.name}}",
+            f"paths.reports={self.reports}",
+            f"tracking.uri={self.tracking_uri}",
+            f"tracking.artifact_location={self.root / 'mlartifacts'}",
+            f"hydra.run.dir={self.root / 'outputs'}",
+            f"hydra.sweep.dir={self.root / 'multirun'}",
+        ]
+
+    def config(self, *overrides: str) -> Any:
+        """The `StageConfig` a stage gets on this workspace (Hydra's compose API, no process)."""
+        from convscope.cli import compose_stage_config
+
+        stage_overrides = [o for o in self.overrides() if not o.startswith("hydra.")]
+        return compose_stage_config(*stage_overrides, *overrides)
+
+    def run(self, stage: str, *arguments: str) -> subprocess.CompletedProcess[str]:
+        """Run `python -m convscope.<stage> <arguments>` on this workspace from the repository
+        root; the caller checks the result."""
+        command = [sys.executable, "-m", f"convscope.{stage}", *arguments, *self.overrides()]
+        return subprocess.run(
+            command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=HANG_GUARD_SECONDS
+        )
+
+
+@dataclass(frozen=True)
+class PipelineRun:
+    """The project after its `dvc exp run`, that run's output (stdout and stderr in one), the
+    project as a Workspace, and the id of its experiment, made before the run."""
+
+    project: DvcProject
+    stdout: str
+    workspace: Workspace
+    experiment_id: str
+
+
+@pytest.fixture(scope="session")
+def mnist_pipeline(mnist_mirror: Path, dvc_project: Callable) -> PipelineRun:
+    """The whole pipeline, run once a session as a user runs it: `dvc exp run` in a fresh git
+    + DVC project, every stage for real (download -> preprocess -> train@model ->
+    evaluate@model -> compare) on dense and LeNet-5, two seeds each, TINY_SETTINGS.
+
+    The store already holds the `mnist` experiment, made as stores made before experiments had
+    a kind (`mlflow.experimentKind`): the stages must adopt it.
+
+    Tests only read it (the DVC tests may run DVC commands that change nothing, and put back
+    what they edit). A test that changes it works on `workspace.copy(tmp_path)`.
+    """
+    project = dvc_project("mnist-pipeline", mnist_mirror)
+    experiment_id = mlflow.MlflowClient(project.tracking_uri).create_experiment(
+        "mnist", artifact_location=(project.root / "mlartifacts").as_uri()
+    )
+    stdout = project.tiny_experiment(
+        f"params.yaml:architectures=[{','.join(PIPELINE_MODELS)}]",
+        f"params.yaml:seeds={PIPELINE_SEEDS}",
+    )
+    processed = project.root / "data" / "processed" / "mnist"
+    return PipelineRun(project, stdout, Workspace(project.root, processed), experiment_id)
+
+
+@pytest.fixture(scope="session")
+def mnist_workspace(mnist_pipeline: PipelineRun) -> Workspace:
+    """`mnist_pipeline`'s project as a Workspace: dense and LeNet-5, seeds 42 and 43, trained,
+    evaluated and compared by the real stages. Read only; copy it to change it."""
+    return mnist_pipeline.workspace

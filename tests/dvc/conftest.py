@@ -14,17 +14,15 @@ settings in its YAML (256 training images, one epoch), so that every clone has t
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import yaml
-
-from convscope.data.download import MIRROR_ENV
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -43,18 +41,6 @@ TINY = {
 }
 
 
-def project_env(mirror: Path) -> dict[str, str]:
-    """The environment stages run in: this virtualenv first on PATH, MNIST from `mirror`."""
-    env = {key: value for key, value in os.environ.items() if key != "MLFLOW_TRACKING_URI"}
-    return {
-        **env,
-        **GIT_IDENTITY,
-        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-        MIRROR_ENV: str(mirror),
-        "DVC_NO_ANALYTICS": "1",
-    }
-
-
 def run(
     command: list[str], cwd: Path, env: dict[str, str], timeout: float = 1200
 ) -> subprocess.CompletedProcess:
@@ -67,13 +53,8 @@ def run(
 
 
 def commit_project(dest: Path, env: dict[str, str]) -> None:
-    """This project's pipeline, config, code and DVC config, tiny settings, in one commit."""
-    dest.mkdir()
-    for name in ("dvc.yaml", "params.yaml", ".gitignore", ".dvcignore"):
-        shutil.copy(REPO_ROOT / name, dest / name)
-    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info")
-    shutil.copytree(REPO_ROOT / "conf", dest / "conf", ignore=ignore)
-    shutil.copytree(REPO_ROOT / "src", dest / "src", ignore=ignore)
+    """`dest` (this project's pipeline, config and code) with its DVC config and tiny settings,
+    in one commit."""
     for relative, changes in TINY.items():
         path = dest / relative
         path.write_text(yaml.safe_dump({**yaml.safe_load(path.read_text()), **changes}))
@@ -122,11 +103,17 @@ class TeamProject:
 
 
 @pytest.fixture(scope="session")
-def trained_clone(mnist_mirror: Path, tmp_path_factory: pytest.TempPathFactory) -> TeamProject:
+def trained_clone(
+    mnist_mirror: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    pipeline_files: Callable[[Path], Path],
+    stage_env: Callable[[Path], dict[str, str]],
+) -> TeamProject:
     """Clone A of a team's project, after `dvc repro train@dense` and a commit of dvc.lock."""
     root = tmp_path_factory.mktemp("team")
-    env = project_env(mnist_mirror)
-    commit_project(root / "seed", env)
+    # The stages' environment (tests/conftest.py), with a git identity for the commits.
+    env = stage_env(mnist_mirror) | GIT_IDENTITY
+    commit_project(pipeline_files(root / "seed"), env)
     run(["git", "clone", "-q", "--bare", "seed", "origin.git"], root, env)
     run(["git", "clone", "-q", "origin.git", "a"], root, env)
     clone_a = root / "a"

@@ -1,6 +1,6 @@
-"""The `compare` stage through its command line, on two models of two seeds: its tables
-against the seeds' records, its Markdown (verdict, tables, anatomy, figures), its MLflow run;
-and a seed without history is refused."""
+"""The `compare` stage as DVC ran it in the suite's tiny pipeline, on two models of two seeds:
+its tables against the seeds' records, its Markdown (verdict, tables, anatomy, figures), its
+MLflow run; and a seed without history is refused."""
 
 from __future__ import annotations
 
@@ -19,20 +19,13 @@ from convscope.comparison.collect import collect_results
 from convscope.errors import ConvscopeError
 
 
-@pytest.fixture(scope="module")
-def compared(evaluated):
-    done = evaluated.run("compare")
-    assert done.returncode == 0, done.stderr[-3000:]
-    return evaluated
-
-
 @pytest.mark.slow
-def test_table_summarises_each_models_seeds_from_their_records(compared) -> None:
-    table = pd.read_csv(compared.reports / "comparison.csv")
+def test_table_summarises_each_models_seeds_from_their_records(evaluated) -> None:
+    table = pd.read_csv(evaluated.reports / "comparison.csv")
     assert table["model"].tolist() == ["dense", "lenet5"]
     for row in table.to_dict("records"):
         accuracies = [
-            json.loads((compared.evaluation_dir(row["model"], seed) / "metrics.json").read_text())[
+            json.loads((evaluated.evaluation_dir(row["model"], seed) / "metrics.json").read_text())[
                 "test_accuracy"
             ]
             for seed in (42, 43)
@@ -44,14 +37,14 @@ def test_table_summarises_each_models_seeds_from_their_records(compared) -> None
             (min(accuracies), max(accuracies))
         )
         assert row["interval_method"] == "t over seeds"
-    pairs = pd.read_csv(compared.reports / "comparison_pairs.csv")
+    pairs = pd.read_csv(evaluated.reports / "comparison_pairs.csv")
     assert pairs[["model_a", "model_b", "seeds"]].values.tolist() == [["dense", "lenet5", 2]]
     assert 0 <= pairs["pooled_mcnemar_p"].iloc[0] <= 1
 
 
 @pytest.mark.slow
-def test_markdown_has_the_verdict_tables_anatomy_and_figures(compared) -> None:
-    text = (compared.reports / "comparison.md").read_text()
+def test_markdown_has_the_verdict_tables_anatomy_and_figures(evaluated) -> None:
+    text = (evaluated.reports / "comparison.md").read_text()
     links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
     assert sorted(links) == [
         "figures/accuracy_vs_macs.png",
@@ -60,7 +53,7 @@ def test_markdown_has_the_verdict_tables_anatomy_and_figures(compared) -> None:
         "figures/learning_curves.png",
     ]
     for link in links:
-        assert (compared.reports / link).read_bytes().startswith(b"\x89PNG")
+        assert (evaluated.reports / link).read_bytes().startswith(b"\x89PNG")
     for heading in ("## Verdict", "## Test accuracy over seeds", "## Paired differences"):
         assert heading in text
     # Two models: one verdict sentence on the pair, either a win or within the noise.
@@ -72,8 +65,8 @@ def test_markdown_has_the_verdict_tables_anatomy_and_figures(compared) -> None:
 
 
 @pytest.mark.slow
-def test_comparison_is_an_mlflow_run_with_the_table(compared) -> None:
-    client = MlflowClient(compared.tracking_uri)
+def test_comparison_is_an_mlflow_run_with_the_table(evaluated) -> None:
+    client = MlflowClient(evaluated.tracking_uri)
     experiment = client.get_experiment_by_name("mnist")
     runs = client.search_runs([experiment.experiment_id], "tags.stage = 'compare'")
     assert len(runs) == 1 and runs[0].info.run_name == "comparison"
@@ -83,10 +76,10 @@ def test_comparison_is_an_mlflow_run_with_the_table(compared) -> None:
 
 
 @pytest.mark.slow
-def test_model_without_history_is_a_one_line_error(compared, tmp_path: Path) -> None:
-    shutil.copytree(compared.reports / "metrics", tmp_path / "reports" / "metrics")
-    shutil.copytree(compared.reports / "evaluation", tmp_path / "reports" / "evaluation")
-    shutil.copytree(compared.root / "models", tmp_path / "models")
+def test_model_without_history_is_a_one_line_error(evaluated, tmp_path: Path) -> None:
+    shutil.copytree(evaluated.reports / "metrics", tmp_path / "reports" / "metrics")
+    shutil.copytree(evaluated.reports / "evaluation", tmp_path / "reports" / "evaluation")
+    shutil.copytree(evaluated.root / "models", tmp_path / "models")
     missing = tmp_path / "models" / "lenet5" / "seed-43" / "history.csv"
     missing.unlink()
     cfg = compose_stage_config(

@@ -1,5 +1,6 @@
-"""The `evaluate` stage through its command line, checked against an independent computation
-from the saved model and the test arrays, and against the MLflow run it logs into."""
+"""The `evaluate` stage, as DVC ran it in the suite's tiny pipeline and through its command line,
+checked against an independent computation from the saved model and the test arrays, and
+against the MLflow run it logs into."""
 
 from __future__ import annotations
 
@@ -45,7 +46,7 @@ def read_dvc_metrics(workspace, name: str) -> dict:
 def test_evaluate_reads_what_the_train_stage_wrote(evaluated) -> None:
     client = MlflowClient(evaluated.tracking_uri)
     experiment = client.get_experiment_by_name("mnist")
-    # (The compare stage's test may have added its `comparison` run, tagged stage=compare.)
+    # (The compare stage added its `comparison` run, tagged stage=compare.)
     runs = client.search_runs([experiment.experiment_id], "tags.model != ''")
     # One run per model and seed, each the train stage's, which evaluate logged into; tagged
     # so that the MLflow UI groups the seeds by model.

@@ -1,4 +1,5 @@
-"""The `download` and `preprocess` stages as DVC and a user run them, on the real MNIST files."""
+"""The `download` and `preprocess` stages as DVC and a user run them, on the real MNIST files
+(DVC's first run of them is the suite's shared pipeline run)."""
 
 from __future__ import annotations
 
@@ -22,26 +23,22 @@ def run(command: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Comple
 
 
 @pytest.mark.slow
-def test_dvc_repro_of_the_data_stages_gives_the_known_facts_then_is_up_to_date(
-    mnist_mirror: Path, tmp_path: Path, project_copy: Callable, stage_env: Callable
+def test_dvc_ran_the_data_stages_with_the_known_facts_then_repro_is_up_to_date(
+    mnist_pipeline,
 ) -> None:
-    project = project_copy(tmp_path / "project")
-    repro = [str(BIN / "dvc"), "repro", "download", "preprocess"]
-    env = stage_env(mnist_mirror)
+    # The suite's one pipeline run (`dvc exp run` in a fresh project) ran both data stages.
+    project, first = mnist_pipeline.project, mnist_pipeline.stdout
+    assert "Running stage 'download'" in first
+    assert "Running stage 'preprocess'" in first
 
-    first = run(repro, project, env)
-    assert first.returncode == 0, first.stdout + first.stderr
-    assert "Running stage 'download'" in first.stdout
-    assert "Running stage 'preprocess'" in first.stdout
-
-    summary = json.loads((project / "reports" / "data" / "summary.json").read_text())
+    summary = json.loads((project.root / "reports" / "data" / "summary.json").read_text())
     splits = summary["splits"]
     assert splits["full_train"]["images"] == 60000
     assert splits["test"]["images"] == 10000
     assert list(splits["full_train"]["class_counts"].values()) == MNIST_TRAIN_COUNTS
     assert round(splits["full_train"]["pixel_mean"], 4) == 0.1307
     assert round(splits["full_train"]["pixel_std"], 4) == 0.3081
-    processed = sorted(p.name for p in (project / "data" / "processed" / "mnist").iterdir())
+    processed = sorted(p.name for p in (project.root / "data" / "processed" / "mnist").iterdir())
     assert processed == sorted(
         [
             f"{split}_{kind}.npy"
@@ -51,7 +48,7 @@ def test_dvc_repro_of_the_data_stages_gives_the_known_facts_then_is_up_to_date(
         + ["meta.json"]
     )
 
-    second = run(repro, project, env)
+    second = project.run(str(BIN / "dvc"), "repro", "download", "preprocess")
     assert second.returncode == 0, second.stdout + second.stderr
     assert "Running stage" not in second.stdout
     assert "Stage 'download' didn't change, skipping" in second.stdout

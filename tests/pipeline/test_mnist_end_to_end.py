@@ -2,15 +2,17 @@
 project, every stage for real (download -> preprocess -> train@model -> evaluate@model ->
 compare), then what DVC and MLflow say about the result.
 
-The experiment runs once for the module; the tests read its results, and the one that edits a
-config file puts it back. The last test commits those results and runs a second experiment.
+The experiment is the suite's shared one (tests/conftest.py `mnist_pipeline`), run once a
+session; the tests read its results, and the one that edits a config file puts it back. The
+one that runs a second experiment does it in a copy of the project.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
-from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -20,10 +22,10 @@ from mlflow.tracking import MlflowClient
 from convscope.records.metrics import EVALUATION_KEYS, throughput_key
 from convscope.records.seeds import seed_dir
 
-from .conftest import REPO_ROOT
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 MODELS = ("dense", "lenet5")
-SEEDS = (42, 43)  # params.yaml:seeds=2 from train.seed 42
+SEEDS = (42, 43)  # mnist_pipeline's params.yaml:seeds=2 from train.seed 42
 STAGES = {
     "download",
     "preprocess",
@@ -41,14 +43,10 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def pipeline(mnist_mirror: Path, dvc_project: Callable) -> tuple:
-    """The project after one tiny `dvc exp run` of the whole pipeline on two models, and
-    the experiment's stdout."""
-    project = dvc_project("mnist-pipeline", mnist_mirror)
-    stdout = project.tiny_experiment(
-        f"params.yaml:architectures=[{','.join(MODELS)}]", f"params.yaml:seeds={len(SEEDS)}"
-    )
-    return project, stdout
+def pipeline(mnist_pipeline) -> tuple:
+    """The project after the suite's tiny `dvc exp run` of the whole pipeline on two models,
+    and the experiment's stdout."""
+    return mnist_pipeline.project, mnist_pipeline.stdout
 
 
 def test_exp_run_runs_every_stage_and_each_writes_its_outputs(pipeline: tuple) -> None:
@@ -87,7 +85,9 @@ def test_a_second_repro_runs_nothing_and_status_is_clean(pipeline: tuple) -> Non
     assert project.dvc_json("status") == {}
 
 
-def test_metrics_show_lists_every_model_and_plots_show_writes_html(pipeline: tuple) -> None:
+def test_metrics_show_lists_every_model_and_plots_show_writes_html(
+    pipeline: tuple, tmp_path: Path
+) -> None:
     project, _ = pipeline
     (workspace,) = project.dvc_json("metrics", "show").values()
     metrics = workspace["data"]
@@ -97,7 +97,7 @@ def test_metrics_show_lists_every_model_and_plots_show_writes_html(pipeline: tup
         saved = json.loads((project.root / "reports" / "metrics" / f"{model}.json").read_text())
         assert metrics[f"reports/metrics/{model}.json"]["data"] == saved
 
-    out = project.root / "plots-html"
+    out = tmp_path / "plots-html"
     stdout = project.dvc("plots", "show", "-o", str(out))
     assert (out / "index.html").as_uri() in stdout
     html = (out / "index.html").read_text()
@@ -136,7 +136,8 @@ def test_mlflow_holds_one_finished_run_per_model_and_seed_with_its_evaluation(
         record_file = seed_dir(project.root / "models" / model, seed) / "run.json"
         record = json.loads(record_file.read_text())
         assert metrics["mlflow_run_id"] == record["run_id"] == run.info.run_id
-        for key in (*EVALUATION_KEYS, throughput_key(256)):
+        # throughput_key(64): the batch size of the quick timing (tests/conftest.py)
+        for key in (*EVALUATION_KEYS, throughput_key(64)):
             assert run.data.metrics[key] == pytest.approx(metrics[key]), key
         assert run.data.params["train.subset"] == "2000"
         # The training's own record is there too: each epoch's validation accuracy, once.
@@ -178,11 +179,13 @@ def widest(text: str) -> int:
     return max(len(line.rstrip()) for line in text.splitlines())
 
 
-# Last in the module: it commits the first experiment's results as the baseline.
 def test_after_a_one_parameter_experiment_exp_show_and_metrics_show_fit_120_columns(
-    pipeline: tuple,
+    pipeline: tuple, tmp_path: Path
 ) -> None:
-    project, _ = pipeline
+    shared, _ = pipeline
+    root = Path(shutil.copytree(shared.root, tmp_path / "project", symlinks=True))
+    project = replace(shared, root=root, env=shared.env | {"PYTHONPATH": str(root / "src")})
+    # The first experiment's results, committed as the baseline.
     for command in (("add", "-A"), ("commit", "-q", "-m", "the first experiment's results")):
         assert project.run("git", *command).returncode == 0
     # One model's parameter (the dense model's: the quickest to retrain).

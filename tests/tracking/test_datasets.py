@@ -1,10 +1,10 @@
 """Each training run names its data as MLflow dataset inputs (training, validation, and test
 after evaluate), with the verified content checksums as digest and the mirror as source.
 
-The module trains and evaluates one tiny model through the stage CLIs once, on a store whose
-experiment was made before (without a kind), with output to a pipe as in `dvc repro`; the
-same runs' logs are checked for TensorFlow notices and progress-bar redraws, which saves two
-more stage processes.
+The runs are the suite's shared tiny pipeline run (tests/conftest.py `mnist_pipeline`): the
+train and evaluate stages as `dvc exp run` ran them, with output to a pipe as in `dvc repro`,
+on a store whose experiment was made before (without a kind). The same run's log is checked
+for TensorFlow notices and progress-bar redraws.
 """
 
 from __future__ import annotations
@@ -13,8 +13,6 @@ import gzip
 import hashlib
 import json
 import re
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,64 +21,38 @@ from mlflow.entities import Run
 from mlflow.tracking import MlflowClient
 from omegaconf import OmegaConf
 
-from convscope.records.seeds import seed_dir
-
 REPO = Path(__file__).resolve().parents[2]
 MNIST = OmegaConf.load(REPO / "conf" / "data" / "mnist.yaml")
-SUBSET = 300
+STAGE_LINE = re.compile(r"^Running stage '([^']+)'", re.MULTILINE)
 
 
 @dataclass(frozen=True)
 class Staged:
-    """What the train and evaluate stages left: the store, the run, the stages' output."""
+    """What the train and evaluate stages left: the store, a run, the stages' output."""
 
     client: MlflowClient
     experiment_id: str
     run_id: str
-    output: str  # stdout and stderr of both stages
+    output: dict[str, str]  # stdout and stderr of each train and evaluate stage, by stage
 
 
-def stage(name: str, root: Path, processed: Path, *overrides: str) -> str:
-    command = [
-        sys.executable,
-        "-m",
-        f"convscope.{name}",
-        "model=dense",
-        f"paths.processed={processed}",
-        f"paths.model_dir={root / 'models' / 'dense'}",
-        f"paths.checkpoints={root / 'checkpoints'}",
-        f"paths.reports={root / 'reports'}",
-        f"tracking.uri=sqlite:///{root / 'mlflow.db'}",
-        f"tracking.artifact_location={root / 'mlartifacts'}",
-        f"hydra.run.dir={root / 'outputs'}",
-        *overrides,
-    ]
-    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=900)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done.stdout + done.stderr
+def stage_outputs(log: str) -> dict[str, str]:
+    """`{stage: its part of the log}` for the train and evaluate stages of a `dvc exp run`."""
+    parts = STAGE_LINE.split(log)  # [before, stage, its part, stage, its part, ...]
+    found = dict(zip(parts[1::2], parts[2::2], strict=True))
+    return {name: text for name, text in found.items() if name.startswith(("train@", "evaluate@"))}
 
 
 @pytest.fixture(scope="module")
-def staged(processed_mnist: Path, tmp_path_factory: pytest.TempPathFactory) -> Staged:
-    root = tmp_path_factory.mktemp("datasets")
-    client = MlflowClient(f"sqlite:///{root / 'mlflow.db'}")
-    # Made as before this change: no mlflow.experimentKind tag.
-    experiment_id = client.create_experiment(
-        "mnist", artifact_location=(root / "mlartifacts").as_uri()
+def staged(mnist_pipeline) -> Staged:
+    """The shared pipeline's dense model, seed 42: its run, and the train and evaluate logs."""
+    run_file = mnist_pipeline.workspace.model_dir("dense") / "run.json"
+    return Staged(
+        MlflowClient(mnist_pipeline.project.tracking_uri),
+        mnist_pipeline.experiment_id,
+        json.loads(run_file.read_text())["run_id"],
+        stage_outputs(mnist_pipeline.stdout),
     )
-    output = stage("train", root, processed_mnist, f"train.subset={SUBSET}", "train.epochs=1")
-    output += stage(
-        "evaluate",
-        root,
-        processed_mnist,
-        "evaluate.timing.warmup=1",
-        "evaluate.timing.repeats=2",
-        "evaluate.timing.throughput_batches=2",
-    )
-    run_id = json.loads((seed_dir(root / "models" / "dense", 42) / "run.json").read_text())[
-        "run_id"
-    ]
-    return Staged(client, experiment_id, run_id, output)
 
 
 def content_sha256(mirror: Path, key: str) -> str:
@@ -100,15 +72,17 @@ def inputs_by_context(run: Run) -> dict[str, object]:
 
 @pytest.mark.slow
 def test_training_run_logs_training_and_validation_data(staged: Staged, mnist_mirror: Path) -> None:
-    inputs = inputs_by_context(staged.client.get_run(staged.run_id))
+    run = staged.client.get_run(staged.run_id)
+    inputs = inputs_by_context(run)
+    subset = int(run.data.params["train.subset"])
     images = content_sha256(mnist_mirror, "train_images")
     labels = content_sha256(mnist_mirror, "train_labels")
     assert images == MNIST.files.train_images.sha256  # the checksum the download verified
     for context, derivation, count in [
         (
             "training",
-            f"train of a stratified split (size 5000, seed 0), first {SUBSET} images",
-            SUBSET,
+            f"train of a stratified split (size 5000, seed 0), first {subset} images",
+            subset,
         ),
         ("validation", "val of a stratified split (size 5000, seed 0)", 5000),
     ]:
@@ -145,8 +119,15 @@ def test_the_experiment_made_before_became_model_training(staged: Staged) -> Non
 
 @pytest.mark.slow
 def test_stage_logs_hold_no_tensorflow_notices_nor_redraws(staged: Staged) -> None:
-    for noise in ("absl", "oneDNN", "cpu_feature_guard", "port.cc", "\r", "\x08"):
-        assert noise not in staged.output, noise
-    lines = staged.output.splitlines()
-    # Keras' verbose=2: one line for the (single) epoch, with its validation figures.
-    assert len([line for line in lines if re.match(r"\d+/\d+ - .* - val_accuracy: ", line)]) == 1
+    assert sorted(staged.output) == [
+        f"{stage}@{model}" for stage in ("evaluate", "train") for model in ("dense", "lenet5")
+    ]
+    for stage, output in staged.output.items():
+        for noise in ("absl", "oneDNN", "cpu_feature_guard", "port.cc", "\r", "\x08"):
+            assert noise not in output, (stage, noise)
+        if stage.startswith("train@"):
+            # Keras' verbose=2: one line for each seed's (single) epoch, with its validation
+            # figures (two seeds).
+            lines = output.splitlines()
+            epochs = [line for line in lines if re.match(r"\d+/\d+ - .* - val_accuracy: ", line)]
+            assert len(epochs) == 2, (stage, output)

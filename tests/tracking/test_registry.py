@@ -1,8 +1,9 @@
 """The Model Registry that `compare` fills: versions and their tags, the champion alias, a
 prediction through `models:/mnist@champion`, idempotent reruns, and the skips and errors.
 
-Real tiny models go through the real train, evaluate and compare stages (their command lines)
-on a temporary workspace with its own SQLite MLflow store.
+Real tiny models went through the real train, evaluate and compare stages in the suite's
+shared pipeline run (`dvc exp run` in a git + DVC project with its own SQLite MLflow store);
+compare's second run is on a copy of it.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import json
 import logging
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -37,35 +37,21 @@ from convscope.tracking.registry import (
     register_models,
 )
 
-REPO = Path(__file__).resolve().parents[2]
 MODELS = ("dense", "lenet5")
-SEEDS = (42, 43)  # seeds=2: train.seed and the next
-TINY_TRAINING = (
-    "train.subset=1000",
-    "train.epochs=1",
-    "train.batch_size=64",
-    "train.verbose=0",
-)
-QUICK_TIMING = (
-    "evaluate.verbose=0",
-    "evaluate.timing.warmup=1",
-    "evaluate.timing.repeats=2",
-    "evaluate.timing.latency_calls=3",
-    "evaluate.timing.throughput_batch_size=64",
-    "evaluate.timing.throughput_batches=2",
-)
-COMPARE_YAML = REPO / "conf" / "compare" / "default.yaml"
+SEEDS = (42, 43)  # the shared pipeline's seeds=2: train.seed and the next
+COMPARE_YAML = Path(__file__).resolve().parents[2] / "conf" / "compare" / "default.yaml"
 REGISTRY = typed("compare", CompareConfig, OmegaConf.load(COMPARE_YAML)).registry
 
 
 @dataclass(frozen=True)
 class Pipeline:
-    """A workspace after train, evaluate and two runs of compare (the registry as the first
-    one left it is in `after_first`)."""
+    """A workspace after train, evaluate and compare (the registry as compare left it is in
+    `after_first`), and `again`: a copy of it after a second run of compare."""
 
     root: Path
     processed: Path
     after_first: dict[str, list[tuple[str, str]]]
+    again: Path
 
     @property
     def tracking_uri(self) -> str:
@@ -104,26 +90,6 @@ class Pipeline:
         return best, f"**{best} is more accurate than" in text
 
 
-def run_stage(root: Path, processed: Path, stage: str, *arguments: str) -> None:
-    """`python -m convscope.<stage>` on the workspace `root`; fail the fixture if it fails."""
-    command = [
-        sys.executable,
-        "-m",
-        f"convscope.{stage}",
-        *arguments,
-        f"paths.processed={processed}",
-        f"paths.model_dir={root / 'models'}/${{model.name}}",
-        f"paths.checkpoints={root / 'checkpoints'}/${{model.name}}",
-        f"paths.reports={root / 'reports'}",
-        f"tracking.uri=sqlite:///{root / 'mlflow.db'}",
-        f"tracking.artifact_location={root / 'mlartifacts'}",
-        f"hydra.run.dir={root / 'outputs'}",
-        f"hydra.sweep.dir={root / 'multirun'}",
-    ]
-    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:]
-
-
 def registry_state(tracking_uri: str) -> dict[str, list[tuple[str, str]]]:
     """`{registered model: sorted [(version, source)]}`, plus each model's aliases."""
     client = MlflowClient(tracking_uri)
@@ -136,18 +102,14 @@ def registry_state(tracking_uri: str) -> dict[str, list[tuple[str, str]]]:
 
 
 @pytest.fixture(scope="module")
-def pipeline(processed_mnist: Path, tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
-    """Tiny dense and LeNet-5 models, two seeds each, trained, evaluated and compared twice
-    (`dvc repro` twice)."""
-    root = tmp_path_factory.mktemp("registry")
-    models = f"model={','.join(MODELS)}"
-    seeds = f"seeds={len(SEEDS)}"
-    run_stage(root, processed_mnist, "train", "-m", models, seeds, *TINY_TRAINING)
-    run_stage(root, processed_mnist, "evaluate", "-m", models, seeds, *QUICK_TIMING)
-    run_stage(root, processed_mnist, "compare")
-    after_first = registry_state(f"sqlite:///{root / 'mlflow.db'}")
-    run_stage(root, processed_mnist, "compare")
-    return Pipeline(root, processed_mnist, after_first)
+def pipeline(mnist_workspace, tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
+    """The shared pipeline's dense and LeNet-5 models, two seeds each, trained, evaluated and
+    compared; then compare run again on a copy of them, as `dvc repro --force compare` would."""
+    again = mnist_workspace.copy(tmp_path_factory.mktemp("registry-again"))
+    done = again.run("compare")
+    assert done.returncode == 0, done.stderr[-3000:]
+    after_first = registry_state(mnist_workspace.tracking_uri)
+    return Pipeline(mnist_workspace.root, mnist_workspace.processed, after_first, again.root)
 
 
 @pytest.fixture
@@ -161,8 +123,9 @@ def restore_tracking_uri() -> Iterator[None]:
 @pytest.mark.slow
 def test_each_seed_is_a_version_tagged_with_seed_accuracy_commit_and_stage(pipeline) -> None:
     client = MlflowClient(pipeline.tracking_uri)
+    # The commit the training ran on: the project's (the stages ran in it).
     head = subprocess.run(
-        ["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True
+        ["git", "rev-parse", "HEAD"], cwd=pipeline.root, capture_output=True, text=True, check=True
     ).stdout.strip()
     for name in MODELS:
         versions = {
@@ -219,7 +182,7 @@ def test_champion_loads_by_alias_and_predicts_raw_test_digits(
 def test_second_compare_registers_nothing_new(pipeline) -> None:
     names = ["mnist", *(f"mnist-{name}" for name in MODELS)]
     assert sorted(pipeline.after_first) == sorted([*names, *(f"{n} aliases" for n in names)])
-    assert registry_state(pipeline.tracking_uri) == pipeline.after_first
+    assert registry_state(f"sqlite:///{pipeline.again / 'mlflow.db'}") == pipeline.after_first
     assert len(pipeline.after_first["mnist"]) == 1
     assert all(len(pipeline.after_first[f"mnist-{name}"]) == len(SEEDS) for name in MODELS)
 

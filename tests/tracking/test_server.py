@@ -50,14 +50,6 @@ START_TIMEOUT_SECONDS = 600
 STAGE_TIMEOUT_SECONDS = 600
 # Tiny trainings: what the assertions need, nothing more.
 SMALL_TRAINING = ("model=dense", "train.epochs=1", "train.verbose=0")
-QUICK_EVALUATION = (
-    "evaluate.verbose=0",
-    "evaluate.timing.warmup=1",
-    "evaluate.timing.repeats=2",
-    "evaluate.timing.latency_calls=3",
-    "evaluate.timing.throughput_batch_size=64",
-    "evaluate.timing.throughput_batches=2",
-)
 
 
 def free_loopback_port() -> int:
@@ -281,6 +273,7 @@ def test_train_and_evaluate_log_everything_through_the_server(
     postgres: Postgres,
     processed_mnist: Path,
     tmp_path: Path,
+    quick_timing: tuple[str, ...],
 ) -> None:
     import mlflow
     import psycopg
@@ -291,7 +284,7 @@ def test_train_and_evaluate_log_everything_through_the_server(
     )
     assert trained.returncode == 0, trained.stderr[-3000:]
     evaluated = run_stage(
-        "evaluate", tmp_path, tracking_server.uri, "model=dense", data, *QUICK_EVALUATION
+        "evaluate", tmp_path, tracking_server.uri, "model=dense", data, *quick_timing
     )
     assert evaluated.returncode == 0, evaluated.stderr[-3000:]
 
