@@ -128,4 +128,4 @@ def test_best_profile_extends_the_default() -> None:
     assert best.epochs > default.epochs
     assert best.label_smoothing > 0 and best.warmup_epochs > 0
     assert not best.early_stopping.enabled
-    assert (best.optimizer, best.batch_size) == (default.optimizer, default.batch_size)
+    assert (best.optimizer, best.schedule) == (default.optimizer, default.schedule)

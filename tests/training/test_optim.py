@@ -150,6 +150,7 @@ def test_cosine_of_the_compiled_model_spans_every_step_of_every_epoch() -> None:
     # 1000 images in batches of 128: 8 steps per epoch (the last one partial), 5 epochs.
     model = compiled(
         "train.schedule=cosine",
+        "train.warmup_epochs=0",
         "train.learning_rate=0.1",
         "train.batch_size=128",
         "train.epochs=5",

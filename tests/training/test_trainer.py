@@ -51,7 +51,7 @@ def test_training_logs_a_complete_run(tmp_path: Path, processed_mnist: Path, mod
 
     params = run.data.params
     assert params["model.name"] == model
-    assert params["train.batch_size"] == "128"
+    assert params["train.batch_size"] == str(cfg.train.batch_size)
     assert params["train.subset"] == "512"
 
     metrics = run.data.metrics

@@ -61,6 +61,8 @@ class TrainConfig:
             ("optimizer", self.optimizer, self.optimizer in OPTIMIZERS, f"one of {OPTIMIZERS}"),
             ("learning_rate", self.learning_rate, self.learning_rate > 0, "a positive number"),
             ("schedule", self.schedule, self.schedule in SCHEDULES, f"one of {SCHEDULES}"),
+            # before warmup_epochs, whose range it sets
+            ("epochs", self.epochs, self.epochs >= 1, "a positive integer"),
             (
                 "warmup_epochs",
                 self.warmup_epochs,
@@ -78,7 +80,6 @@ class TrainConfig:
                 "a number in [0, 1)",
             ),
             ("batch_size", self.batch_size, self.batch_size >= 1, "a positive integer"),
-            ("epochs", self.epochs, self.epochs >= 1, "a positive integer"),
             (
                 "steps_per_execution",
                 self.steps_per_execution,
