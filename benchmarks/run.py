@@ -85,11 +85,13 @@ FULL = Plan(
     tta_target=0.99,
     tta_variants={
         "default config": (),
-        # The fastest schedule found; rejected as the default (see decisions.md).
-        "exponential 0.5/epoch, lr 5e-3": (
-            "train.schedule=exponential",
-            "train.decay_rate=0.5",
-            "train.learning_rate=5e-3",
+        # The recipe before issue 11, side by side with the current default.
+        "former default (batch 128, 3e-3, 10 epochs)": (
+            "train.batch_size=128",
+            "train.learning_rate=3e-3",
+            "train.warmup_epochs=0",
+            "train.label_smoothing=0",
+            "train.epochs=10",
         ),
     },
     matmul_sizes=(1024, 2048, 4096),
