@@ -8,9 +8,12 @@ import time
 from typing import Any
 
 import pytest
+import yaml
 from mlflow.tracking import MlflowClient
 
-EXPERIMENTS = {"lr-low": "0.001", "lr-high": "0.005"}  # name: train.learning_rate
+# name: train.learning_rate, each unlike the committed default (an experiment equal to the
+# baseline runs nothing: DVC finds its stage up to date, and no MLflow run is made)
+EXPERIMENTS = {"lr-low": "0.001", "lr-high": "0.01"}
 QUEUE_DEADLINE_SECONDS = 600  # a hung worker fails the test instead of hanging the suite
 
 
@@ -19,6 +22,8 @@ def test_two_queued_experiments_run_on_two_workers_and_log_their_runs(
     trained_clone: Any,
 ) -> None:
     project, clone = trained_clone, trained_clone.clone_a
+    committed = yaml.safe_load((clone / "conf" / "train" / "default.yaml").read_text())
+    assert all(float(rate) != committed["learning_rate"] for rate in EXPERIMENTS.values())
     for name, rate in EXPERIMENTS.items():
         project.run(
             [

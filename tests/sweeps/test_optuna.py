@@ -14,11 +14,13 @@ import yaml
 def test_optuna_search_survives_failing_trials_and_records_best_params(
     run_sweep: Callable[..., Any],
 ) -> None:
-    # A learning rate of 1e9 makes LeNet-5's loss NaN in the first epoch (the trainer raises).
+    # A learning rate of 1e9 makes LeNet-5's loss NaN in the first epoch (the trainer raises):
+    # at full rate from the first step: no warm-up, which would start the rate at 0.
     sweep = run_sweep(
         "+hparams_search=lenet5_optuna",
         "hydra.sweeper.n_trials=3",
         "train.learning_rate=choice(1e-3,1e9)",
+        "train.warmup_epochs=0",
         "model.activation=relu",
         "train.optimizer=adam",
     )
