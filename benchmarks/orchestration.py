@@ -11,7 +11,7 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -19,13 +19,15 @@ import pandas as pd
 from benchmarks.common import interleaved, log, median
 
 
-def wall_time(command: Sequence[str], cwd: Path) -> float:
-    """Seconds a command takes from start to exit; raises if it fails."""
+def wall_time(command: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None) -> float:
+    """Seconds a command takes from start to exit (in `env`, default: this process's);
+    raises with the end of its output if it fails."""
     start = time.perf_counter()
-    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
+    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - start
     if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} failed in {cwd}:\n{done.stderr[-2000:]}")
+        tail = (done.stdout + done.stderr)[-3000:]
+        raise RuntimeError(f"{' '.join(command)} failed in {cwd}:\n{tail}")
     return seconds
 
 

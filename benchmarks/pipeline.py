@@ -25,13 +25,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pandas as pd
 from omegaconf import OmegaConf
 
 from benchmarks.common import REPO, log
+from benchmarks.orchestration import wall_time
 from convscope.records.metrics import RECORD_FILE, EvaluationRecord, evaluation_dir
 from convscope.records.run import RUN_FILE, RunRecord
 from convscope.records.seeds import seed_dir
@@ -56,17 +57,6 @@ def _environment(bin_dir: Path | None) -> dict[str, str]:
     if bin_dir is not None:
         env["PATH"] = f"{bin_dir}:{env['PATH']}"
     return env
-
-
-def _timed(command: Sequence[str], cwd: Path, env: Mapping[str, str]) -> float:
-    """Wall seconds of `command`; raises with the end of its output if it fails."""
-    start = time.perf_counter()
-    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
-    seconds = time.perf_counter() - start
-    if done.returncode != 0:
-        tail = (done.stdout + done.stderr)[-3000:]
-        raise RuntimeError(f"{' '.join(command)} failed in {cwd}:\n{tail}")
-    return seconds
 
 
 def pipeline_table(
@@ -113,7 +103,7 @@ def measure_one_seed(progress: Callable[[str], None] = log) -> pd.DataFrame:
         OmegaConf.save(params, workspace / "params.yaml")
         seed = int(OmegaConf.load(workspace / "conf" / "train" / "default.yaml").seed)
         progress(f"pipeline: dvc repro, one seed, in {workspace}")
-        wall = _timed([str(bin_dir / "dvc"), "repro"], workspace, env)
+        wall = wall_time([str(bin_dir / "dvc"), "repro"], workspace, env)
         table = pipeline_table(workspace, list(params.architectures), wall, seed)
     progress(f"  dvc repro {wall:.0f} s; training {table['training s'].iloc[-1]:.0f} s")
     return table
@@ -126,8 +116,8 @@ def measure_clean_clone(progress: Callable[[str], None] = log) -> pd.DataFrame:
         started = time.perf_counter()
         workspace = clone(Path(tmp) / "clone")
         progress(f"clean clone: make setup, then make repro, in {workspace}")
-        setup = _timed(["make", "setup"], workspace, env)
-        repro = _timed(["make", "repro"], workspace, env)
+        setup = wall_time(["make", "setup"], workspace, env)
+        repro = wall_time(["make", "repro"], workspace, env)
         total = time.perf_counter() - started
     progress(f"  clean clone {total:.0f} s (.venv {setup:.0f} s)")
     return pd.DataFrame(
