@@ -1,9 +1,10 @@
 """Run every benchmark and write `reports/benchmarks.md`: `python -m benchmarks.run [--quick]`.
 
-Full run (about 20 minutes on 2 cores): pipeline overhead for the three models, time to
+Full run (about 25 minutes on 2 cores): pipeline overhead for the three models, time to
 99 % test accuracy and steady-state throughput for LeNet-5, the hardware's use, orchestration
-times, the training settings behind the defaults, and `dvc repro` of one seed in a fresh
-clone; `--clean-clone` adds the README's `make repro` from nothing (about half an hour).
+times, the training settings behind the defaults, and three runs of `dvc repro` of one seed,
+each in a fresh clone; `--clean-clone` adds the README's `make repro` from nothing (about ten
+minutes more).
 `--quick` runs each benchmark on a tiny setting (the smoke test's mode; no pipeline run): its
 figures mean nothing.
 """
@@ -71,7 +72,7 @@ class Plan:
     steady_model: str
     steady_overrides: tuple[str, ...]
     tensorflow_import: bool
-    pipeline: bool
+    pipeline_repeats: int  # one-seed `dvc repro` runs; 0 = none
     settings_runs: tuple[SettingsRun, ...]
 
 
@@ -99,7 +100,7 @@ FULL = Plan(
     steady_model="lenet5",
     steady_overrides=(),
     tensorflow_import=True,
-    pipeline=True,
+    pipeline_repeats=3,
     settings_runs=(
         SettingsRun("lenet5", 8192, settings.IN_PROCESS, settings.PROCESS),
         SettingsRun("stacked_conv", 8192, settings.BATCHING),
@@ -121,7 +122,7 @@ QUICK = Plan(
     steady_model="dense",
     steady_overrides=("train.subset=512",),
     tensorflow_import=False,
-    pipeline=False,
+    pipeline_repeats=0,
     settings_runs=(SettingsRun("dense", 512, settings.BATCHING[:2]),),
 )
 
@@ -144,7 +145,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--clean-clone",
         action="store_true",
         help="also time the README's `make repro` in a fresh clone with no .venv "
-        "(every seed; about half an hour on 2 cores)",
+        "(every seed; about ten minutes on 2 cores)",
+    )
+    parser.add_argument(
+        "--keep-clean-clone",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="with --clean-clone: make the clone at DIR (must not exist) and keep it; its "
+        "dvc.lock and reports/ are a clean-clone `make repro` of HEAD",
     )
     return parser.parse_args(argv)
 
@@ -158,6 +167,11 @@ def main(argv: Sequence[str] | None = None) -> Path:
     processed = args.processed.resolve()
     if not (processed / META_FILE).exists():
         sys.exit(f"error: {processed}: no processed dataset; run `dvc repro preprocess`")
+    keep = args.keep_clean_clone
+    if keep is not None and (not args.clean_clone or keep.exists()):
+        sys.exit(
+            f"error: --keep-clean-clone {keep}: needs --clean-clone and a path that does not exist"
+        )
     started, before = time.perf_counter(), machine_state()
     sections: list[tuple[str, str, list[pd.DataFrame]]] = []
 
@@ -209,11 +223,11 @@ def main(argv: Sequence[str] | None = None) -> Path:
     section(settings, "Training settings", *tables)
 
     one_seed = clean = None
-    if plan.pipeline:
-        one_seed = pipeline.measure_one_seed()
+    if plan.pipeline_repeats:
+        one_seed = pipeline.measure_one_seed(plan.pipeline_repeats)
         tables = [one_seed]
         if args.clean_clone:
-            clean = pipeline.measure_clean_clone()
+            clean = pipeline.measure_clean_clone(args.keep_clean_clone)
             tables.append(clean)
         section(pipeline, "The pipeline end to end", *tables)
 

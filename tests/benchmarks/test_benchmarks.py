@@ -102,15 +102,24 @@ def test_quick_run_writes_every_section(
 def test_pipeline_table_sums_training_and_charges_the_rest_to_fixed_cost(
     benchmarks, tmp_path: Path
 ) -> None:
+    from mlflow.tracking import MlflowClient
+
     from benchmarks.pipeline import pipeline_table
     from convscope.records.metrics import RECORD_FILE, EvaluationRecord, evaluation_dir
     from convscope.records.run import RUN_FILE, RunRecord
     from convscope.records.seeds import seed_dir
+    from convscope.training.spans import metric_name
 
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    client = MlflowClient(uri)
+    experiment = client.create_experiment("mnist", artifact_location=tmp_path.as_uri())
+    # The fit call's seconds come from the run's span metric; the epochs' from run.json.
     for model, seconds, accuracy in (("dense", 20.0, 0.985), ("lenet5", 40.0, 0.990)):
+        run_id = client.create_run(experiment).info.run_id
+        client.log_metric(run_id, metric_name("fit"), seconds + 1)
         run_dir = seed_dir(tmp_path / "models" / model, 42)
         run_dir.mkdir(parents=True)
-        RunRecord("r", "sqlite:///x.db", 5, seconds, seconds / 5).write(run_dir / RUN_FILE)
+        RunRecord(run_id, uri, 5, seconds, seconds / 5).write(run_dir / RUN_FILE)
         record_dir = seed_dir(evaluation_dir(tmp_path / "reports", model), 42)
         record_dir.mkdir(parents=True)
         EvaluationRecord(
@@ -125,11 +134,22 @@ def test_pipeline_table_sums_training_and_charges_the_rest_to_fixed_cost(
             train_seconds=seconds,
             seconds_per_epoch=seconds / 5,
             epochs=5,
-            mlflow_run_id="r",
+            mlflow_run_id=run_id,
         ).write(record_dir / RECORD_FILE)
 
     table = pipeline_table(tmp_path, ["dense", "lenet5"], wall_seconds=100.0, seed=42)
 
     assert table["met"].tolist()[:2] == ["yes", "no"]  # targets 0.984 and 0.991
     total = table.iloc[-1]
-    assert (total["training s"], total["fixed cost s"]) == (60.0, 40.0)
+    assert (total["training s"], total["epochs s"], total["fixed cost s"]) == (62.0, 60.0, 38.0)
+
+    # Three runs become one table of medians, each figure's runs beside it.
+    from benchmarks.pipeline import median_table
+
+    slower = table.copy()
+    slower.loc[len(slower) - 1, ["dvc repro wall s", "fixed cost s"]] = [130.0, 68.0]
+    slower.loc[0, "test accuracy"] = 0.983
+    merged = median_table([table, slower, slower])
+    assert merged.iloc[-1]["fixed cost s"] == 68.0
+    assert merged.iloc[-1]["fixed cost s, runs"] == "38.0, 68.0, 68.0"
+    assert merged["met"].tolist()[:2] == ["no", "no"]  # dense's median 0.983 < 0.984

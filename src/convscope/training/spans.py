@@ -7,6 +7,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 
+def metric_name(part: str) -> str:
+    """The MLflow metric that holds part `part`'s seconds: `time_<part>_seconds`."""
+    return f"time_{part}_seconds"
+
+
 class Spans:
     """Seconds spent in each named part (a part entered twice adds up)."""
 
@@ -23,5 +28,5 @@ class Spans:
             self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
 
     def metrics(self) -> dict[str, float]:
-        """The spans as MLflow metrics: `time_<name>_seconds`."""
-        return {f"time_{name}_seconds": seconds for name, seconds in self.seconds.items()}
+        """The spans as MLflow metrics (`metric_name`)."""
+        return {metric_name(name): seconds for name, seconds in self.seconds.items()}
