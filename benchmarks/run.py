@@ -164,14 +164,14 @@ def main(argv: Sequence[str] | None = None) -> Path:
     command = " ".join(["python -m benchmarks.run", *(sys.argv[1:] if argv is None else argv)])
     plan = QUICK if args.quick else FULL
     repeats = args.repeats or plan.repeats
-    processed = args.processed.resolve()
-    if not (processed / META_FILE).exists():
-        sys.exit(f"error: {processed}: no processed dataset; run `dvc repro preprocess`")
     keep = args.keep_clean_clone
     if keep is not None and (not args.clean_clone or keep.exists()):
         sys.exit(
             f"error: --keep-clean-clone {keep}: needs --clean-clone and a path that does not exist"
         )
+    processed = args.processed.resolve()
+    if not (processed / META_FILE).exists():
+        sys.exit(f"error: {processed}: no processed dataset; run `dvc repro preprocess`")
     started, before = time.perf_counter(), machine_state()
     sections: list[tuple[str, str, list[pd.DataFrame]]] = []
 

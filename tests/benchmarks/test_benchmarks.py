@@ -153,3 +153,20 @@ def test_pipeline_table_sums_training_and_charges_the_rest_to_fixed_cost(
     assert merged.iloc[-1]["fixed cost s"] == 68.0
     assert merged.iloc[-1]["fixed cost s, runs"] == "38.0, 68.0, 68.0"
     assert merged["met"].tolist()[:2] == ["no", "no"]  # dense's median 0.983 < 0.984
+
+
+@pytest.mark.parametrize(
+    "options", [["--keep-clean-clone", "{new}"], ["--clean-clone", "--keep-clean-clone", "{old}"]]
+)
+def test_keep_clean_clone_refuses_without_clean_clone_or_onto_a_path_in_use(
+    benchmarks, tmp_path: Path, options: list[str]
+) -> None:
+    from benchmarks.run import main
+
+    paths = {"new": tmp_path / "new", "old": tmp_path}
+    argv = [option.format(**paths) for option in options]
+    with pytest.raises(SystemExit) as stopped:
+        main([*argv, "--out", str(tmp_path / "report.md")])
+    assert str(stopped.value).startswith("error: --keep-clean-clone ")
+    assert "\n" not in str(stopped.value)
+    assert not (tmp_path / "report.md").exists()
