@@ -80,3 +80,13 @@ def test_bad_seeds_is_one_line_naming_it(value: str) -> None:
     with pytest.raises(ConvscopeError) as caught:
         compose_stage_config(f"seeds={value}")
     assert str(caught.value).startswith("seeds: expected a positive integer")
+
+
+@pytest.mark.parametrize("override", ["+seed=7", "+experiment_typo=best"])
+def test_unknown_top_level_key_is_refused_in_one_line(override: str) -> None:
+    # Hydra adds either as a plain top-level key, which no stage reads.
+    key = override[1:].split("=")[0]
+    with pytest.raises(ConvscopeError) as info:
+        compose_stage_config(override)
+    assert str(info.value).startswith(f"{key}: unknown top-level key {key!r}, not in conf/")
+    assert "\n" not in str(info.value)

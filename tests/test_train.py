@@ -66,6 +66,7 @@ def epoch_steps(client: MlflowClient, run_id: str) -> dict[str, list[int]]:
         ("+model.fliters=[8,8,8]", "model.fliters: Key 'fliters' not in 'StackedConvConfig'"),
         ("model.dense_units=many", "model.dense_units: Value 'many' of type 'str' could not"),
         ("model=resnet", "available: dense, lenet5, stacked_conv"),
+        ("+seed=7", "seed: unknown top-level key 'seed', not in conf/"),
     ],
 )
 def test_bad_config_exits_1_with_one_error_line_naming_the_key(

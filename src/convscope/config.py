@@ -95,6 +95,15 @@ def stage_config(composed: DictConfig) -> StageConfig:
     except OmegaConfBaseException as err:
         raise ConvscopeError(omegaconf_error_line(err)) from err
     assert isinstance(resolved, dict)
+    known = {*GROUP_SCHEMAS, "model", "seeds"}
+    unknown = sorted(set(resolved) - known)
+    if unknown:
+        # Hydra adds `+key=value` for a key, or `+group=option` for a group that conf/ lacks,
+        # as a plain top-level key: without this check it would be silently ignored.
+        raise ConvscopeError(
+            f"{unknown[0]}: unknown top-level key {unknown[0]!r}, not in conf/ "
+            f"(the top-level keys are {', '.join(sorted(known))})"
+        )
     checked_model = model_config(resolved.get("model", {}))
     groups = {
         group: typed(group, schema, resolved.get(group, {}))
