@@ -16,12 +16,13 @@ folder; the raw MNIST files come from `CONVSCOPE_MIRROR` (this machine is offlin
 - Clean clone (`--clean-clone` only: it runs the README's `make repro` with every seed of
   params.yaml, about ten minutes here): `make setup` (the `.venv`, installed by uv from
   its download cache as this machine has it), then `make repro`, timed apart, so the table
-  gives the time from nothing and the time with `.venv` already built. One run.
+  gives the time from nothing and the time with `.venv` already built. One run, first of
+  all the benchmarks, which then read its processed data and time its up-to-date
+  pipeline.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import subprocess
 import sys
@@ -156,25 +157,20 @@ def measure_one_seed(repeats: int = 1, progress: Callable[[str], None] = log) ->
     return median_table(runs)
 
 
-def measure_clean_clone(
-    keep: Path | None = None, progress: Callable[[str], None] = log
-) -> pd.DataFrame:
-    """The README's `make repro` in a fresh clone with no `.venv`: set-up and pipeline.
-
-    With `keep`, the clone is made there (a path that must not exist) and left in place: its
-    `dvc.lock` and `reports/` are then a clean-clone `make repro` of HEAD."""
+def measure_clean_clone(destination: Path, progress: Callable[[str], None] = log) -> pd.DataFrame:
+    """The README's `make repro` in a fresh clone at `destination` (which must not exist) with
+    no `.venv`: set-up and pipeline. The clone stays: its `dvc.lock` and `reports/` are a
+    clean-clone `make repro` of HEAD, and its pipeline is up to date."""
     env = _environment(None)
-    with contextlib.ExitStack() as stack:
-        if keep is None:
-            keep = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="convscope-")))
-            keep = keep / "clean-clone"
-        started = time.perf_counter()
-        workspace = clone(keep)
-        progress(f"clean clone: make setup, then make repro, in {workspace}")
-        setup = wall_time(["make", "setup"], workspace, env)
-        repro = wall_time(["make", "repro"], workspace, env)
-        total = time.perf_counter() - started
-    progress(f"  clean clone {total:.0f} s (.venv {setup:.0f} s)")
+    started = time.perf_counter()
+    workspace = clone(destination)
+    progress(f"clean clone: make setup, then make repro, in {workspace}")
+    setup = wall_time(["make", "setup"], workspace, env)
+    repro = wall_time(["make", "repro"], workspace, env)
+    total = time.perf_counter() - started
+    progress(
+        f"  clean clone {total:.0f} s (.venv {setup:.0f} s); load average {os.getloadavg()[0]:.1f}"
+    )
     return pd.DataFrame(
         [
             {"part": "git clone + make setup (.venv)", "s": round(total - repro, 1)},

@@ -3,8 +3,8 @@
 Full run (about 25 minutes on 2 cores): pipeline overhead for the three models, time to
 99 % test accuracy and steady-state throughput for LeNet-5, the hardware's use, orchestration
 times, the training settings behind the defaults, and three runs of `dvc repro` of one seed,
-each in a fresh clone; `--clean-clone` adds the README's `make repro` from nothing (about ten
-minutes more).
+each in a fresh clone; `--clean-clone` first runs the README's `make repro` from nothing (about
+ten minutes more) and benchmarks with that clone's data and up-to-date pipeline.
 `--quick` runs each benchmark on a tiny setting (the smoke test's mode; no pipeline run): its
 figures mean nothing.
 """
@@ -12,7 +12,9 @@ figures mean nothing.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -132,20 +134,26 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--processed",
         type=Path,
-        default=DEFAULT_PROCESSED,
-        help="processed MNIST folder (default: %(default)s; `dvc repro preprocess` makes it)",
+        default=None,
+        help=f"processed MNIST folder (default: the clean clone's with --clean-clone, else "
+        f"{DEFAULT_PROCESSED}; `dvc repro preprocess` makes it)",
     )
     parser.add_argument("--out", type=Path, default=REPO / "reports" / "benchmarks.md")
     parser.add_argument("--quick", action="store_true", help="tiny settings, for smoke tests")
-    parser.add_argument("--repo", type=Path, default=REPO, help="DVC repository to time")
+    parser.add_argument(
+        "--repo",
+        type=Path,
+        default=None,
+        help=f"DVC repository to time (default: the clean clone with --clean-clone, else {REPO})",
+    )
     parser.add_argument(
         "--repeats", type=int, default=None, help="timed rounds per benchmark (default: 3)"
     )
     parser.add_argument(
         "--clean-clone",
         action="store_true",
-        help="also time the README's `make repro` in a fresh clone with no .venv "
-        "(every seed; about ten minutes on 2 cores)",
+        help="first time the README's `make repro` in a fresh clone with no .venv "
+        "(every seed; about ten minutes on 2 cores), then benchmark with its data and pipeline",
     )
     parser.add_argument(
         "--keep-clean-clone",
@@ -169,10 +177,40 @@ def main(argv: Sequence[str] | None = None) -> Path:
         sys.exit(
             f"error: --keep-clean-clone {keep}: needs --clean-clone and a path that does not exist"
         )
-    processed = args.processed.resolve()
+    if not args.clean_clone:
+        _check_processed(args.processed or DEFAULT_PROCESSED)
+    started, before = time.perf_counter(), machine_state()
+    with contextlib.ExitStack() as stack:
+        clean = workspace = None
+        if args.clean_clone:
+            if keep is None:
+                keep = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="convscope-")))
+                keep = keep / "clean-clone"
+            workspace = keep.resolve()
+            clean = pipeline.measure_clean_clone(workspace)
+        repo = (args.repo or workspace or REPO).resolve()
+        processed = args.processed or (workspace or REPO) / DEFAULT_PROCESSED.relative_to(REPO)
+        processed = _check_processed(processed)
+        sections, targets = _benchmark(plan, repeats, processed, repo, clean)
+    print("\n## Targets\n" + targets.to_string(index=False), flush=True)
+    header = _header(command, args.quick, processed, repeats, before, time.perf_counter() - started)
+    write_report(args.out, header, targets, sections)
+    print(f"\nwrote {args.out}")
+    return args.out
+
+
+def _check_processed(processed: Path) -> Path:
+    """`processed` resolved, or exit in one line when it holds no processed dataset."""
+    processed = processed.resolve()
     if not (processed / META_FILE).exists():
         sys.exit(f"error: {processed}: no processed dataset; run `dvc repro preprocess`")
-    started, before = time.perf_counter(), machine_state()
+    return processed
+
+
+def _benchmark(
+    plan: Plan, repeats: int, processed: Path, repo: Path, clean: pd.DataFrame | None
+) -> tuple[list[tuple[str, str, list[pd.DataFrame]]], pd.DataFrame]:
+    """Every benchmark of `plan`, printed as it ends: the report's sections and the targets."""
     sections: list[tuple[str, str, list[pd.DataFrame]]] = []
 
     def section(module: object, title: str, *tables: pd.DataFrame) -> None:
@@ -203,7 +241,7 @@ def main(argv: Sequence[str] | None = None) -> Path:
     section(hardware, "Use of the hardware", peak_table, use)
 
     commands = orchestration.measure_orchestration(
-        args.repo.resolve(), repeats, warmup=warm, tensorflow_import=plan.tensorflow_import
+        repo, repeats, warmup=warm, tensorflow_import=plan.tensorflow_import
     )
     section(orchestration, "Orchestration", commands)
 
@@ -222,21 +260,15 @@ def main(argv: Sequence[str] | None = None) -> Path:
             )
     section(settings, "Training settings", *tables)
 
-    one_seed = clean = None
+    one_seed = None
     if plan.pipeline_repeats:
         one_seed = pipeline.measure_one_seed(plan.pipeline_repeats)
-        tables = [one_seed]
-        if args.clean_clone:
-            clean = pipeline.measure_clean_clone(args.keep_clean_clone)
-            tables.append(clean)
-        section(pipeline, "The pipeline end to end", *tables)
+    pipeline_tables = [table for table in (one_seed, clean) if table is not None]
+    if pipeline_tables:
+        section(pipeline, "The pipeline end to end", *pipeline_tables)
 
     targets = target_table(summary, tta, steady, use, commands, one_seed, clean, plan)
-    print("\n## Targets\n" + targets.to_string(index=False), flush=True)
-    header = _header(command, args, repeats, before, time.perf_counter() - started)
-    write_report(args.out, header, targets, sections)
-    print(f"\nwrote {args.out}")
-    return args.out
+    return sections, targets
 
 
 def measure_steady_throughput(processed: Path, plan: Plan, repeats: int) -> pd.DataFrame:
@@ -357,13 +389,18 @@ def _doc(module: object) -> str:
 
 
 def _header(
-    command: str, args: argparse.Namespace, repeats: int, before: MachineState, seconds: float
+    command: str,
+    quick: bool,
+    processed: Path,
+    repeats: int,
+    before: MachineState,
+    seconds: float,
 ) -> str:
-    mode = "tiny settings: its figures mean nothing" if args.quick else "full settings"
+    mode = "tiny settings: its figures mean nothing" if quick else "full settings"
     return (
         f"Generated by `{command}` on {datetime.now():%Y-%m-%d %H:%M} in "
         f"{seconds / 60:.1f} min ({mode}); {repeats} timed round(s) after a warm-up, "
-        f"medians; data `{args.processed}`.\n\n"
+        f"medians; data `{processed}`.\n\n"
         f"- at start: {before.describe()}\n- at end: {machine_state().describe()}\n\n"
         "Every comparison runs its variants side by side in the same rounds, alternating "
         "their order; on a shared machine compare rows within a table, not across runs."
