@@ -129,3 +129,19 @@ def test_best_profile_extends_the_default() -> None:
     assert best.label_smoothing > 0 and best.warmup_epochs > 0
     assert not best.early_stopping.enabled
     assert (best.optimizer, best.schedule) == (default.optimizer, default.schedule)
+
+
+def test_best_stacked_conv_profile_is_the_best_recipe_on_a_wider_stacked_conv() -> None:
+    profile = compose_stage_config("+experiment=best_stacked_conv")
+    best = compose_stage_config("train=best")
+    assert profile.train == best.train
+    assert profile.model.name == "stacked_conv"
+    assert (profile.model.filters, profile.model.dense_units, profile.model.dropout) == (
+        [48, 96, 192],
+        256,
+        0.3,
+    )
+    # 3x3 convs 1->48->96->192, each pooled (28 -> 14 -> 7 -> 3), then FC 1728->256->10
+    conv = [(9 * 1 + 1) * 48, (9 * 48 + 1) * 96, (9 * 96 + 1) * 192]
+    dense = [(3 * 3 * 192 + 1) * 256, (256 + 1) * 10]
+    assert profile.model.build((28, 28, 1), 10).count_params() == sum(conv + dense) == 653_322
