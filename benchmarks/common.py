@@ -101,6 +101,7 @@ class MachineState:
     cpus: int
     load_average: tuple[float, float, float]
     processor: str
+    vector_units: str  # what the oneDNN kernels can use: hosts of one name differ here
     onednn: str
     tensorflow: str
     keras: str
@@ -108,9 +109,10 @@ class MachineState:
     def describe(self) -> str:
         one, five, fifteen = self.load_average
         return (
-            f"{self.cpus} CPUs ({self.processor}), load average {one:.2f} / {five:.2f} / "
-            f"{fifteen:.2f} (1 / 5 / 15 min), TensorFlow {self.tensorflow}, Keras "
-            f"{self.keras}, TF_ENABLE_ONEDNN_OPTS={self.onednn}"
+            f"{self.cpus} CPUs ({self.processor}, {self.vector_units}), load average "
+            f"{one:.2f} / {five:.2f} / {fifteen:.2f} (1 / 5 / 15 min), "
+            f"TensorFlow {self.tensorflow}, Keras {self.keras}, "
+            f"TF_ENABLE_ONEDNN_OPTS={self.onednn}"
         )
 
 
@@ -123,17 +125,32 @@ def machine_state() -> MachineState:
         cpus=os.cpu_count() or 1,
         load_average=os.getloadavg(),
         processor=_cpu_model() or platform.processor() or platform.machine(),
+        vector_units=_vector_units(),
         onednn=os.environ.get("TF_ENABLE_ONEDNN_OPTS", "unset"),
         tensorflow=tf.__version__,
         keras=keras.__version__,
     )
 
 
-def _cpu_model() -> str | None:
+def _cpuinfo(field: str) -> str | None:
+    """The first value of `field` in /proc/cpuinfo (None where there is none)."""
     cpuinfo = Path("/proc/cpuinfo")
     if not cpuinfo.exists():
         return None
     for line in cpuinfo.read_text().splitlines():
-        if line.startswith("model name"):
+        if line.split(":", 1)[0].strip() == field:
             return line.split(":", 1)[1].strip()
     return None
+
+
+def _cpu_model() -> str | None:
+    return _cpuinfo("model name")
+
+
+def _vector_units() -> str:
+    """The widest x86 vector instructions the CPU has, e.g. `AVX-512 (BF16)` or `AVX2`:
+    machines sold under one model name ("AMD EPYC") train at different speeds by these."""
+    flags = set((_cpuinfo("flags") or "").split())
+    if "avx512f" in flags:
+        return "AVX-512" + (" (BF16)" if "avx512_bf16" in flags else "")
+    return "AVX2" if "avx2" in flags else "no AVX2"

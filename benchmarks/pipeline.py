@@ -11,8 +11,8 @@ folder; the raw MNIST files come from `CONVSCOPE_MIRROR` (this machine is offlin
   epochs (`run.json`'s `train_seconds`). The stage fixed cost of a run is its `dvc repro`
   wall time minus the sum of its fit times: process starts and imports, download,
   preprocess, figures, saving and logging the model, evaluation, comparison. Test accuracy
-  is the evaluate stage's, on the 10,000 test images (runs are not bit-exact: oneDNN's
-  thread scheduling changes float sums, so it can move by an image or two).
+  is the evaluate stage's, on the 10,000 test images (the same on every run on one
+  machine so far; another CPU can change it, as oneDNN picks other kernels there).
 - Clean clone (`--clean-clone` only: it runs the README's `make repro` with every seed of
   params.yaml, about ten minutes here): `make setup` (the `.venv`, installed by uv from
   its download cache as this machine has it), then `make repro`, timed apart, so the table
