@@ -14,7 +14,7 @@ folder; the raw MNIST files come from `CONVSCOPE_MIRROR` (this machine is offlin
   is the evaluate stage's, on the 10,000 test images (the same on every run on one
   machine so far; another CPU can change it, as oneDNN picks other kernels there).
 - Clean clone (`--clean-clone` only: it runs the README's `make repro` with every seed of
-  params.yaml, about ten minutes here): `make setup` (the `.venv`, installed by uv from
+  params.yaml, about eight minutes here): `make setup` (the `.venv`, installed by uv from
   its download cache as this machine has it), then `make repro`, timed apart, so the table
   gives the time from nothing and the time with `.venv` already built. One run, first of
   all the benchmarks, which then read its processed data and time its up-to-date

@@ -1,10 +1,10 @@
 """Run every benchmark and write `reports/benchmarks.md`: `python -m benchmarks.run [--quick]`.
 
-Full run (about 25 minutes on 2 cores): pipeline overhead for the three models, time to
+Full run (about 18 minutes on 2 cores): pipeline overhead for the three models, time to
 99 % test accuracy and steady-state throughput for LeNet-5, the hardware's use, orchestration
 times, the training settings behind the defaults, and three runs of `dvc repro` of one seed,
 each in a fresh clone; `--clean-clone` first runs the README's `make repro` from nothing (about
-ten minutes more) and benchmarks with that clone's data and up-to-date pipeline.
+eight minutes more) and benchmarks with that clone's data and up-to-date pipeline.
 `--quick` runs each benchmark on a tiny setting (the smoke test's mode; no pipeline run): its
 figures mean nothing.
 """
@@ -153,7 +153,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--clean-clone",
         action="store_true",
         help="first time the README's `make repro` in a fresh clone with no .venv "
-        "(every seed; about ten minutes on 2 cores), then benchmark with its data and pipeline",
+        "(every seed; about eight minutes on 2 cores), then benchmark with its data and pipeline",
     )
     parser.add_argument(
         "--keep-clean-clone",
