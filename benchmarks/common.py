@@ -151,6 +151,8 @@ def _vector_units() -> str:
     """The widest x86 vector instructions the CPU has, e.g. `AVX-512 (BF16)` or `AVX2`:
     machines sold under one model name ("AMD EPYC") train at different speeds by these."""
     flags = set((_cpuinfo("flags") or "").split())
+    if not flags:  # no /proc/cpuinfo (macOS), or no x86 flags line (ARM)
+        return "vector units unknown"
     if "avx512f" in flags:
         return "AVX-512" + (" (BF16)" if "avx512_bf16" in flags else "")
     return "AVX2" if "avx2" in flags else "no AVX2"

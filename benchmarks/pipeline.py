@@ -1,7 +1,8 @@
 """The pipeline end to end: `dvc repro` of one seed, and a clean clone's `make repro`.
 
-Both start from `git clone` of the repository's HEAD (committed code only) into a temporary
-folder; the raw MNIST files come from `CONVSCOPE_MIRROR` (this machine is offline).
+Both start from `git clone` of the repository's HEAD (committed code only), the one-seed
+runs into temporary folders, the clean clone into a folder the caller names; the raw MNIST
+files come from `CONVSCOPE_MIRROR` (this machine is offline).
 
 - One seed: `seeds: 1` in the clone's params.yaml, then `dvc repro` with the benchmarks'
   own environment (its `.venv` already built), `repeats` times, each in a fresh clone;
@@ -54,10 +55,13 @@ def clone(destination: Path, repo: Path = REPO) -> Path:
     return destination
 
 
+MISSING_MIRROR = "CONVSCOPE_MIRROR is not set: the pipeline benchmarks download MNIST"
+
+
 def _environment(bin_dir: Path | None) -> dict[str, str]:
     """The stages' environment: a mirror is required; MLflow writes into the clone."""
     if not os.environ.get("CONVSCOPE_MIRROR"):
-        raise RuntimeError("CONVSCOPE_MIRROR is not set: the pipeline benchmark downloads MNIST")
+        raise RuntimeError(MISSING_MIRROR)
     env = {k: v for k, v in os.environ.items() if k not in ("MLFLOW_TRACKING_URI", "VIRTUAL_ENV")}
     if bin_dir is not None:
         env["PATH"] = f"{bin_dir}:{env['PATH']}"
@@ -108,15 +112,15 @@ def pipeline_table(
 
 def median_table(runs: Sequence[pd.DataFrame]) -> pd.DataFrame:
     """The runs' tables as one: each figure's median, its values run by run beside it, and
-    a model's target met when its median accuracy meets it."""
+    a model's target met when its median accuracy meets it. Each cell is its own median, so
+    the medians of one row need not add up (they may come from different runs)."""
     first = runs[0]
     figures = ("training s", "epochs s", "test accuracy", "dvc repro wall s", "fixed cost s")
     rows = []
     for index, row in first.iterrows():
         merged = {"model": row["model"]}
         for figure in figures:
-            values = [run.loc[index, figure] for run in runs if figure in run.columns]
-            values = [float(value) for value in values if value != ""]
+            values = [float(run.loc[index, figure]) for run in runs if run.loc[index, figure] != ""]
             if not values:
                 continue
             digits = 4 if figure == "test accuracy" else 1

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 import tempfile
 import time
@@ -173,12 +174,18 @@ def main(argv: Sequence[str] | None = None) -> Path:
     plan = QUICK if args.quick else FULL
     repeats = args.repeats or plan.repeats
     keep = args.keep_clean_clone
-    if keep is not None and (not args.clean_clone or keep.exists()):
-        sys.exit(
-            f"error: --keep-clean-clone {keep}: needs --clean-clone and a path that does not exist"
-        )
-    if not args.clean_clone:
+    if keep is not None and not args.clean_clone:
+        sys.exit(f"error: --keep-clean-clone {keep}: only with --clean-clone")
+    if keep is not None and keep.exists():
+        sys.exit(f"error: --keep-clean-clone {keep}: exists; name a path that does not")
+    if args.quick and args.clean_clone:
+        sys.exit("error: --clean-clone: not with --quick (it runs the whole pipeline)")
+    if (plan.pipeline_repeats or args.clean_clone) and not os.environ.get("CONVSCOPE_MIRROR"):
+        sys.exit(f"error: {pipeline.MISSING_MIRROR}")
+    if args.processed is not None or not args.clean_clone:
         _check_processed(args.processed or DEFAULT_PROCESSED)
+    if args.repo is not None and not (args.repo / "dvc.yaml").is_file():
+        sys.exit(f"error: --repo {args.repo}: no dvc.yaml there")
     started, before = time.perf_counter(), machine_state()
     with contextlib.ExitStack() as stack:
         clean = workspace = None

@@ -156,17 +156,58 @@ def test_pipeline_table_sums_training_and_charges_the_rest_to_fixed_cost(
 
 
 @pytest.mark.parametrize(
-    "options", [["--keep-clean-clone", "{new}"], ["--clean-clone", "--keep-clean-clone", "{old}"]]
+    ("options", "message"),
+    [
+        (["--keep-clean-clone", "{new}"], "--keep-clean-clone {new}: only with --clean-clone"),
+        (["--clean-clone", "--keep-clean-clone", "{old}"], "--keep-clean-clone {old}: exists"),
+        (["--clean-clone"], "--clean-clone: not with --quick"),
+    ],
 )
-def test_keep_clean_clone_refuses_without_clean_clone_or_onto_a_path_in_use(
-    benchmarks, tmp_path: Path, options: list[str]
+def test_clean_clone_options_refuse_in_one_line_before_any_work(
+    benchmarks, tmp_path: Path, options: list[str], message: str
 ) -> None:
     from benchmarks.run import main
 
     paths = {"new": tmp_path / "new", "old": tmp_path}
     argv = [option.format(**paths) for option in options]
+    # --quick: were a check to give way, the run would be short, not a whole pipeline
     with pytest.raises(SystemExit) as stopped:
-        main([*argv, "--out", str(tmp_path / "report.md")])
-    assert str(stopped.value).startswith("error: --keep-clean-clone ")
+        main(["--quick", *argv, "--out", str(tmp_path / "report.md")])
+    assert str(stopped.value).startswith(f"error: {message.format(**paths)}")
     assert "\n" not in str(stopped.value)
+    assert not (tmp_path / "report.md").exists()
+    assert not (tmp_path / "new").exists()
+
+
+@pytest.mark.parametrize(
+    ("flags", "units"),
+    [
+        ("fpu sse2 avx2 avx512f avx512_bf16 avx512bw", "AVX-512 (BF16)"),
+        ("fpu sse2 avx2 avx512f avx512bw", "AVX-512"),
+        ("fpu sse2 avx avx2 fma", "AVX2"),
+        ("fpu sse2 avx", "no AVX2"),
+        (None, "vector units unknown"),
+    ],
+)
+def test_vector_units_name_the_widest_instructions(
+    benchmarks, monkeypatch: pytest.MonkeyPatch, flags: str | None, units: str
+) -> None:
+    from benchmarks import common
+
+    monkeypatch.setattr(common, "_cpuinfo", lambda field: flags if field == "flags" else None)
+    assert common._vector_units() == units
+
+
+def test_full_run_without_a_mirror_stops_at_once_in_one_line(
+    benchmarks, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from benchmarks.run import main
+
+    monkeypatch.delenv("CONVSCOPE_MIRROR", raising=False)
+    with pytest.raises(SystemExit) as stopped:
+        main(["--out", str(tmp_path / "report.md")])  # the full plan runs the pipeline
+    assert (
+        str(stopped.value)
+        == "error: CONVSCOPE_MIRROR is not set: the pipeline benchmarks download MNIST"
+    )
     assert not (tmp_path / "report.md").exists()
