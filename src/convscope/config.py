@@ -14,7 +14,7 @@ import copy
 import inspect
 import logging
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from hydra.utils import get_class
@@ -95,7 +95,7 @@ def stage_config(composed: DictConfig) -> StageConfig:
     except OmegaConfBaseException as err:
         raise ConvscopeError(omegaconf_error_line(err)) from err
     assert isinstance(resolved, dict)
-    known = {*GROUP_SCHEMAS, "model", "seeds"}
+    known = {entry.name for entry in fields(StageConfig)} - {"composed"}
     unknown = sorted(set(resolved) - known)
     if unknown:
         # Hydra adds `+key=value` for a key, or `+group=option` for a group that conf/ lacks,
