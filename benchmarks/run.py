@@ -173,19 +173,8 @@ def main(argv: Sequence[str] | None = None) -> Path:
     command = " ".join(["python -m benchmarks.run", *(sys.argv[1:] if argv is None else argv)])
     plan = QUICK if args.quick else FULL
     repeats = args.repeats or plan.repeats
+    _refuse_bad_options(args, plan)
     keep = args.keep_clean_clone
-    if keep is not None and not args.clean_clone:
-        sys.exit(f"error: --keep-clean-clone {keep}: only with --clean-clone")
-    if keep is not None and keep.exists():
-        sys.exit(f"error: --keep-clean-clone {keep}: exists; name a path that does not")
-    if args.quick and args.clean_clone:
-        sys.exit("error: --clean-clone: not with --quick (it runs the whole pipeline)")
-    if (plan.pipeline_repeats or args.clean_clone) and not os.environ.get("CONVSCOPE_MIRROR"):
-        sys.exit(f"error: {pipeline.MISSING_MIRROR}")
-    if args.processed is not None or not args.clean_clone:
-        _check_processed(args.processed or DEFAULT_PROCESSED)
-    if args.repo is not None and not (args.repo / "dvc.yaml").is_file():
-        sys.exit(f"error: --repo {args.repo}: no dvc.yaml there")
     started, before = time.perf_counter(), machine_state()
     with contextlib.ExitStack() as stack:
         clean = workspace = None
@@ -204,6 +193,23 @@ def main(argv: Sequence[str] | None = None) -> Path:
     write_report(args.out, header, targets, sections)
     print(f"\nwrote {args.out}")
     return args.out
+
+
+def _refuse_bad_options(args: argparse.Namespace, plan: Plan) -> None:
+    """Exit in one line, before any work, on options that cannot run as given."""
+    keep = args.keep_clean_clone
+    if keep is not None and not args.clean_clone:
+        sys.exit(f"error: --keep-clean-clone {keep}: only with --clean-clone")
+    if keep is not None and keep.exists():
+        sys.exit(f"error: --keep-clean-clone {keep}: exists; name a path that does not")
+    if args.quick and args.clean_clone:
+        sys.exit("error: --clean-clone: not with --quick (it runs the whole pipeline)")
+    if (plan.pipeline_repeats or args.clean_clone) and not os.environ.get("CONVSCOPE_MIRROR"):
+        sys.exit(f"error: {pipeline.MISSING_MIRROR}")
+    if args.processed is not None or not args.clean_clone:
+        _check_processed(args.processed or DEFAULT_PROCESSED)
+    if args.repo is not None and not (args.repo / "dvc.yaml").is_file():
+        sys.exit(f"error: --repo {args.repo}: no dvc.yaml there")
 
 
 def _check_processed(processed: Path) -> Path:
