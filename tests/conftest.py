@@ -27,6 +27,7 @@ from typing import Any, NoReturn
 import mlflow
 import pytest
 from omegaconf import DictConfig, OmegaConf
+from support import mlflow_tracking_uri_kept, unavailable
 
 from convscope.data.download import MIRROR_ENV, download_from_config
 from convscope.errors import ConvscopeError
@@ -43,33 +44,19 @@ HOW_TO_PROVIDE = (
 )
 
 
-def running_in_ci() -> bool:
-    """True when the CI environment variable says so (CI=true, as CI services set it)."""
-    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
-
-
 def no_mnist(reason: str) -> NoReturn:
     """Skip the test for want of MNIST; under CI=true, fail it instead."""
-    if running_in_ci():
-        pytest.fail(
-            f"CI=true and MNIST is missing: {reason}; {HOW_TO_PROVIDE} "
-            "(CI must run the tests that need MNIST, not skip them)",
-            pytrace=False,
-        )
-    pytest.skip(f"no MNIST: {reason}; {HOW_TO_PROVIDE}")
+    unavailable(f"MNIST is missing: {reason}; {HOW_TO_PROVIDE}")
 
 
 @pytest.fixture(scope="session")
 def fashion_mnist_mirror() -> Path:
     """Debian's Fashion-MNIST folder; missing, it fails the test under CI=true, else skips it."""
     if not FASHION_MNIST_FOLDER.is_dir():
-        reason = (
+        unavailable(
             f"no Fashion-MNIST in {FASHION_MNIST_FOLDER}: "
             "`apt-get install dataset-fashion-mnist` (Debian) provides it"
         )
-        if running_in_ci():
-            pytest.fail(f"CI=true and {reason}", pytrace=False)
-        pytest.skip(reason)
     return FASHION_MNIST_FOLDER
 
 
@@ -209,16 +196,10 @@ def loopback_server() -> Iterator[Callable[..., LoopbackServer]]:
 
 @pytest.fixture(autouse=True)
 def restore_mlflow_tracking_uri() -> Iterator[None]:
-    """Undo what a test's in-process training did to MLflow's store: `mlflow.set_tracking_uri`
-    (called by the trainer) also exports MLFLOW_TRACKING_URI, which later tests and the stage
-    processes they start would inherit."""
-    previous, exported = mlflow.get_tracking_uri(), os.environ.get("MLFLOW_TRACKING_URI")
-    yield
-    mlflow.set_tracking_uri(previous)
-    if exported is None:
-        os.environ.pop("MLFLOW_TRACKING_URI", None)
-    else:
-        os.environ["MLFLOW_TRACKING_URI"] = exported
+    """Undo what a test did to MLflow's global tracking URI (the trainer, `register_models` and
+    `mlflow.pyfunc.load_model` use it): no test module needs to put it back itself."""
+    with mlflow_tracking_uri_kept():
+        yield
 
 
 # --- Stages as DVC runs them, in fresh git + DVC copies of this project ----------------------

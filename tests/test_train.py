@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import keras
@@ -143,16 +143,6 @@ def deterministic_runs(
     return [(folder, overrides) for folder, overrides, _, _ in started]
 
 
-@pytest.fixture
-def tracking_uri() -> Iterator[Callable[[str], None]]:
-    """`tracking_uri(uri)` makes `uri` MLflow's current store until the test ends."""
-    previous, exported = mlflow.get_tracking_uri(), os.environ.get("MLFLOW_TRACKING_URI")
-    yield mlflow.set_tracking_uri
-    mlflow.set_tracking_uri(previous)
-    if exported is None:  # set_tracking_uri exports it; stage processes would inherit it
-        os.environ.pop("MLFLOW_TRACKING_URI")
-
-
 def only_run(folder: Path) -> tuple[MlflowClient, mlflow.entities.Run]:
     client = MlflowClient(f"sqlite:///{folder / 'mlflow.db'}")
     [run] = client.search_runs([client.get_experiment_by_name("mnist").experiment_id])
@@ -211,13 +201,13 @@ def test_each_epoch_is_logged_once_with_its_learning_rate(
 def test_logged_model_has_a_signature_and_an_input_example(
     deterministic_runs: list[tuple[Path, list[str]]],
     processed_mnist: Path,
-    tracking_uri: Callable[[str], None],
 ) -> None:
     folder = deterministic_runs[0][0]
     _, run = only_run(folder)
     record = yaml.safe_load((seed_dir(folder / "models" / "lenet5", 42) / "run.json").read_text())
-    # `models:/<id>` URIs resolve in the store the model was logged to.
-    tracking_uri(record["tracking_uri"])
+    # `models:/<id>` URIs resolve in the store the model was logged to (the suite's autouse
+    # `restore_mlflow_tracking_uri` puts the global URI back after the test).
+    mlflow.set_tracking_uri(record["tracking_uri"])
     info = mlflow.models.get_model_info(record["model_uri"])
     assert info.run_id == run.info.run_id
 
@@ -271,15 +261,15 @@ def recorded_epoch(backup: Path) -> int | None:
 
 @pytest.mark.slow
 def test_training_killed_under_dvc_repro_resumes_the_same_run_under_dvc_repro(
-    tmp_path: Path, processed_mnist: Path, pipeline_files: Callable[[Path], Path]
+    tmp_path: Path,
+    mnist_mirror: Path,
+    processed_mnist: Path,
+    pipeline_files: Callable[[Path], Path],
+    stage_env: Callable[[Path], dict[str, str]],
 ) -> None:
     project = dvc_project(pipeline_files(tmp_path / "project"), processed_mnist)
-    # DVC runs `python -m convscope.train ...` with the PATH it is given.
-    # Not MLFLOW_TRACKING_URI: the stage must log to the project's own default store
-    # (mlflow.set_tracking_uri in an earlier in-process test exports that variable).
-    env = {key: value for key, value in os.environ.items() if key != "MLFLOW_TRACKING_URI"}
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
-    env["DVC_NO_ANALYTICS"] = "1"
+    # The stage logs to the project's own default store (no MLFLOW_TRACKING_URI).
+    env = stage_env(mnist_mirror)
     repro = [sys.executable, "-m", "dvc", "repro", "--single-item", "train@lenet5"]
     checkpoint = seed_dir(project / "checkpoints" / "mnist" / "lenet5", 42)
     backup = checkpoint / "backup" / "training_metadata.json"

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 from mlflow.tracking import MlflowClient
 
 from convscope.records.metrics import EVALUATION_KEYS, throughput_key
@@ -172,6 +173,28 @@ def test_editing_lenet5_config_makes_exactly_its_stages_and_compare_stale(
         assert diff == {"pooling": {"old": "max", "new": "average"}}
     finally:
         config.write_text(original)
+    assert project.dvc_json("status") == {}
+
+
+def test_changing_seeds_makes_exactly_every_train_and_evaluate_stage_stale(
+    pipeline: tuple,
+) -> None:
+    # What `dvc exp run -S seeds=5` changes before it runs anything.
+    project, _ = pipeline
+    params = project.root / "params.yaml"
+    original = params.read_text()
+    plan = yaml.safe_load(original)
+    assert plan["seeds"] == len(SEEDS)
+    params.write_text(yaml.safe_dump({**plan, "seeds": 5}, sort_keys=False))
+    try:
+        status = project.dvc_json("status")
+        assert sorted(status) == sorted(
+            f"{stage}@{model}" for stage in ("train", "evaluate") for model in MODELS
+        )
+        for changes in status.values():
+            assert {"changed deps": {"params.yaml": {"seeds": "modified"}}} in changes, changes
+    finally:
+        params.write_text(original)
     assert project.dvc_json("status") == {}
 
 

@@ -75,10 +75,11 @@ def sweeps_configured() -> None:
 def run_sweep(
     tmp_path: Path, processed_mnist: Path, sweeps_configured: None
 ) -> Callable[..., Sweep]:
-    """`run_sweep(*overrides)` runs `python -m convscope.train` with a temporary store and
-    sweep folder, small jobs and `overrides` (add `--multirun` for a grid)."""
+    """`run_sweep(*overrides, env=...)` runs `python -m convscope.train` with a temporary store
+    and sweep folder, small jobs and `overrides` (add `--multirun` for a grid), in `env` (by
+    default this process's environment)."""
 
-    def run(*overrides: str, timeout: float = 1200) -> Sweep:
+    def run(*overrides: str, timeout: float = 1200, env: dict[str, str] | None = None) -> Sweep:
         store = f"sqlite:///{tmp_path / 'mlflow.db'}"
         command = [
             sys.executable,
@@ -91,7 +92,7 @@ def run_sweep(
             f"hydra.sweep.dir={tmp_path / 'multirun'}",
             *SMALL_JOB,
         ]
-        done = run_in_own_group(command, tmp_path, timeout)
+        done = run_in_own_group(command, tmp_path, timeout, env)
         return Sweep(done, tmp_path / "multirun", tmp_path, MlflowClient(store))
 
     return run

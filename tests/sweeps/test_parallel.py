@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
+from support import barrier_callback, passed_barrier, with_support_importable
 
 
 @pytest.mark.slow
-def test_four_parallel_jobs_all_log_complete_runs(run_sweep: Callable[..., Any]) -> None:
+def test_four_parallel_jobs_all_log_complete_runs(
+    run_sweep: Callable[..., Any], tmp_path: Path
+) -> None:
+    # Each job waits at its start until all four have started (tests/support.py).
+    barrier = tmp_path / "barrier"
     # The store does not exist yet: the sweep creates it before its four jobs start.
     sweep = run_sweep(
         "--multirun",
@@ -19,6 +26,8 @@ def test_four_parallel_jobs_all_log_complete_runs(run_sweep: Callable[..., Any])
         "train.learning_rate=1e-3,2e-3,3e-3,4e-3",
         "train.threads.intra_op=1",
         "train.threads.inter_op=1",
+        barrier_callback(barrier, 4),
+        env=with_support_importable(dict(os.environ)),
     )
     assert sweep.done.returncode == 0, sweep.output[-3000:]
     assert "database is locked" not in sweep.output
@@ -37,7 +46,7 @@ def test_four_parallel_jobs_all_log_complete_runs(run_sweep: Callable[..., Any])
         assert len(run.data.params) > 40, "the whole config"
         listed = {a.path for a in sweep.client.list_artifacts(run_id)}
         assert {"config.yaml", "parameters", "kernels", "history.csv"} <= listed
-    # The jobs really overlapped: some job started before another one ended.
-    spans = sorted((run.info.start_time, run.info.end_time) for run in children)
-    assert any(start < spans[0][1] for start, _ in spans[1:])
+    # The jobs really ran at once: four processes, each of which passed the barrier only
+    # once all four were running.
+    assert len(passed_barrier(barrier)) == 4, sweep.output[-3000:]
     assert parent.data.metrics["jobs_finished"] == 4

@@ -12,13 +12,16 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from support import require_module
 
 from convscope.records.seeds import seed_dir
 from convscope.sweeps.job import PARENT_RUN_TAG
 
-pytest.importorskip(
-    "hydra_plugins.hydra_submitit_launcher", reason="install the extra: pip install -e '.[slurm]'"
-)
+
+@pytest.fixture(autouse=True)
+def submitit_launcher() -> None:
+    """The launcher comes with the `slurm` extra: missing, the test fails under CI=true."""
+    require_module("hydra_plugins.hydra_submitit_launcher", "the extra: pip install -e '.[slurm]'")
 
 
 @pytest.mark.slow

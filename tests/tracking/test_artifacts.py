@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 from omegaconf import OmegaConf
+from support import mlflow_tracking_uri_kept
 
 from convscope.report.kernels import feature_maps, kernel_pictures
 from convscope.tracking.artifacts import (
@@ -25,23 +25,18 @@ from convscope.tracking.artifacts import (
 )
 from convscope.tracking.params import MAX_PARAM_LENGTH
 
-URI_VARIABLE = "MLFLOW_TRACKING_URI"
-
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowClient]:
     """A real SQLite store with a local artifact folder, current while this module runs."""
-    previous, exported = mlflow.get_tracking_uri(), os.environ.get(URI_VARIABLE)
     folder = tmp_path_factory.mktemp("store")
     uri = f"sqlite:///{folder / 'mlflow.db'}"
-    mlflow.set_tracking_uri(uri)
-    client = MlflowClient(uri)
-    experiment = client.create_experiment("artifacts", (folder / "mlartifacts").as_uri())
-    mlflow.set_experiment(experiment_id=experiment)
-    yield client
-    mlflow.set_tracking_uri(previous)
-    if exported is None:  # set_tracking_uri exports it; subprocesses would inherit it
-        os.environ.pop(URI_VARIABLE)
+    with mlflow_tracking_uri_kept():
+        mlflow.set_tracking_uri(uri)
+        client = MlflowClient(uri)
+        experiment = client.create_experiment("artifacts", (folder / "mlartifacts").as_uri())
+        mlflow.set_experiment(experiment_id=experiment)
+        yield client
 
 
 @pytest.fixture(scope="module")

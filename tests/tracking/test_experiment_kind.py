@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import mlflow
 import pytest
 from mlflow.tracking import MlflowClient
 from omegaconf import OmegaConf
@@ -16,16 +15,15 @@ from convscope.tracking.store import EXPERIMENT_KIND_TAG, MODEL_TRAINING_KIND, c
 
 @pytest.fixture
 def tracking(tmp_path: Path):
-    """A tracking config on a fresh SQLite store; MLflow's global URI restored afterwards."""
-    previous = mlflow.get_tracking_uri()
-    yield OmegaConf.create(
+    """A tracking config on a fresh SQLite store (`connect` makes it MLflow's global URI; the
+    suite's autouse `restore_mlflow_tracking_uri` puts that back)."""
+    return OmegaConf.create(
         {
             "uri": f"sqlite:///{tmp_path / 'mlflow.db'}",
             "artifact_location": str(tmp_path / "mlartifacts"),
             "experiment": "mnist",
         }
     )
-    mlflow.set_tracking_uri(previous)
 
 
 def kind(tracking, experiment_id: str) -> str | None:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterator
 
 import mlflow
 import pytest
 from mlflow.tracking import MlflowClient
+from support import mlflow_tracking_uri_kept
 
 from convscope.tracking.failure import (
     FAILURE_TAG,
@@ -17,20 +17,15 @@ from convscope.tracking.failure import (
     failure_tagged,
 )
 
-URI_VARIABLE = "MLFLOW_TRACKING_URI"
-
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowClient]:
     """A real SQLite store, the current tracking URI while this module runs."""
-    previous, exported = mlflow.get_tracking_uri(), os.environ.get(URI_VARIABLE)
     uri = f"sqlite:///{tmp_path_factory.mktemp('store') / 'mlflow.db'}"
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_experiment("failures")
-    yield MlflowClient(uri)
-    mlflow.set_tracking_uri(previous)
-    if exported is None:  # set_tracking_uri exports it; subprocesses would inherit it
-        os.environ.pop(URI_VARIABLE)
+    with mlflow_tracking_uri_kept():
+        mlflow.set_tracking_uri(uri)
+        mlflow.set_experiment("failures")
+        yield MlflowClient(uri)
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,6 @@ import json
 import logging
 import shutil
 import subprocess
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -112,12 +111,86 @@ def pipeline(mnist_workspace, tmp_path_factory: pytest.TempPathFactory) -> Pipel
     return Pipeline(mnist_workspace.root, mnist_workspace.processed, after_first, again.root)
 
 
-@pytest.fixture
-def restore_tracking_uri() -> Iterator[None]:
-    """`register_models` and `load_model` use MLflow's global tracking URI: put it back."""
-    previous = mlflow.get_tracking_uri()
-    yield
-    mlflow.set_tracking_uri(previous)
+@dataclass(frozen=True)
+class Retrained:
+    """A copy of the shared pipeline in `root` whose winning model `name` was trained again
+    (both seeds, on twice the images) and evaluated, then compared twice: first with
+    `compare.registry.enabled=false` (the registry after it: `registry_off`), then as usual.
+    `before` is the registry the copy started with."""
+
+    root: Path
+    name: str
+    before: dict[str, list[tuple[str, str]]]
+    registry_off: dict[str, list[tuple[str, str]]]
+
+    @property
+    def tracking_uri(self) -> str:
+        return f"sqlite:///{self.root / 'mlflow.db'}"
+
+    def model_uris(self) -> set[str]:
+        """The retrained seeds' logged models."""
+        files = [seed_dir(self.root / "models" / self.name, seed) / "run.json" for seed in SEEDS]
+        return {json.loads(file.read_text())["model_uri"] for file in files}
+
+
+@pytest.fixture(scope="module")
+def retrained(
+    mnist_workspace, tmp_path_factory: pytest.TempPathFactory, quick_timing: tuple[str, ...]
+) -> Retrained:
+    """The shared pipeline's winner retrained, evaluated and compared again, on a copy."""
+    workspace = mnist_workspace.copy(tmp_path_factory.mktemp("retrained"))
+    table = pd.read_csv(workspace.reports / "comparison.csv")
+    name = table.loc[table["mean_accuracy"].idxmax(), "model"]
+    seeds = f"seeds={len(SEEDS)}"
+    for stage, settings in [
+        ("train", ("train.subset=4000", "train.epochs=1", "train.verbose=0")),
+        ("evaluate", quick_timing),
+    ]:
+        done = workspace.run(stage, f"model={name}", seeds, *settings)
+        assert done.returncode == 0, done.stderr[-3000:]
+    before = registry_state(mnist_workspace.tracking_uri)
+    done = workspace.run("compare", "compare.registry.enabled=false")
+    assert done.returncode == 0, done.stderr[-3000:]
+    registry_off = registry_state(workspace.tracking_uri)
+    done = workspace.run("compare")
+    assert done.returncode == 0, done.stderr[-3000:]
+    return Retrained(workspace.root, name, before, registry_off)
+
+
+@pytest.mark.slow
+def test_with_the_registry_off_compare_registers_nothing(retrained) -> None:
+    assert retrained.registry_off == retrained.before
+    # Though there were new models, which compare registers when the registry is on.
+    registered = {
+        source
+        for name, versions in retrained.registry_off.items()
+        if not name.endswith(" aliases")
+        for _, source in versions
+    }
+    assert retrained.model_uris().isdisjoint(registered)
+    client = MlflowClient(retrained.tracking_uri)
+    comparisons = client.search_runs(
+        [client.get_experiment_by_name("mnist").experiment_id], "tags.stage = 'compare'"
+    )
+    assert len(comparisons) == 3  # the shared pipeline's, then both of this copy's
+
+
+@pytest.mark.slow
+def test_a_retrain_adds_versions_and_moves_the_champion_to_the_winning_new_one(
+    retrained,
+) -> None:
+    client = MlflowClient(retrained.tracking_uri)
+    versions = client.search_model_versions(f"name = 'mnist-{retrained.name}'")
+    before = {source for _, source in retrained.before[f"mnist-{retrained.name}"]}
+    assert {version.source for version in versions} - before == retrained.model_uris()
+    # More training images made the retrained model still the winner, so its best seed
+    # (a new model) is the champion: a new version of `mnist` carries the alias.
+    champion = client.get_model_version_by_alias("mnist", "champion")
+    assert champion.tags["model"] == retrained.name
+    assert champion.source in retrained.model_uris()
+    old_versions = [int(version) for version, _ in retrained.before["mnist"]]
+    assert int(champion.version) == max(old_versions) + 1
+    assert int(dict(retrained.before["mnist aliases"])["champion"]) == max(old_versions)
 
 
 @pytest.mark.slow
@@ -156,9 +229,7 @@ def test_champion_alias_is_the_winning_models_best_seed(pipeline) -> None:
 
 
 @pytest.mark.slow
-def test_champion_loads_by_alias_and_predicts_raw_test_digits(
-    pipeline, restore_tracking_uri
-) -> None:
+def test_champion_loads_by_alias_and_predicts_raw_test_digits(pipeline) -> None:
     images = np.load(pipeline.processed / "test_images.npy")[:500]
     labels = np.load(pipeline.processed / "test_labels.npy")[:500]
     assert images.dtype == np.uint8 and images.shape == (500, 28, 28)
@@ -189,7 +260,7 @@ def test_second_compare_registers_nothing_new(pipeline) -> None:
 
 @pytest.mark.slow
 def test_model_without_logged_model_is_skipped_and_champion_alias_dropped(
-    pipeline, tmp_path: Path, restore_tracking_uri, caplog
+    pipeline, tmp_path: Path, caplog
 ) -> None:
     shutil.copy(pipeline.root / "mlflow.db", tmp_path / "mlflow.db")
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
@@ -209,7 +280,7 @@ def test_model_without_logged_model_is_skipped_and_champion_alias_dropped(
 
 @pytest.mark.slow
 def test_store_without_the_run_is_a_one_line_error_writing_nothing(
-    pipeline, tmp_path: Path, restore_tracking_uri
+    pipeline, tmp_path: Path
 ) -> None:
     uri = f"sqlite:///{tmp_path / 'other.db'}"
     with pytest.raises(ConvscopeError) as caught:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import glob
-import importlib.util
 import json
 import os
 import pwd
@@ -36,6 +35,7 @@ import numpy as np
 import pytest
 from mlflow.tracking import MlflowClient
 from omegaconf import OmegaConf
+from support import require_module, unavailable
 
 from convscope.errors import ConvscopeError
 from convscope.records.seeds import seed_dir
@@ -59,14 +59,6 @@ def free_loopback_port() -> int:
         return probe.getsockname()[1]
 
 
-def missing(what: str) -> None:
-    """Skip on a developer's machine without `what`; fail in CI, which must install it."""
-    message = f"{what} (.ci/run installs it)"
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
-
-
 @dataclass(frozen=True)
 class Postgres:
     """A running PostgreSQL with one database for MLflow."""
@@ -79,7 +71,7 @@ def postgres_binaries() -> Path:
     """The folder of Debian's PostgreSQL server programs (initdb, pg_ctl, createdb)."""
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     if not found:
-        missing("Debian's postgresql package is not installed")
+        unavailable("Debian's postgresql package is not installed (.ci/run installs it)")
     return Path(found[-1]).parent
 
 
@@ -95,8 +87,7 @@ def as_postgres_user() -> dict[str, object]:
 def postgres() -> Iterator[Postgres]:
     """A fresh PostgreSQL cluster on a free 127.0.0.1 port with database `mlflow`, stopped
     (and its folder removed) after the module's tests."""
-    if importlib.util.find_spec("psycopg") is None:
-        missing("the `server` extra (psycopg, PostgreSQL's driver) is not installed")
+    require_module("psycopg", "the `server` extra, PostgreSQL's driver: pip install -e '.[server]'")
     binaries = postgres_binaries()
     owner = as_postgres_user()
     # Not pytest's tmp_path: under root it is private to root, and PostgreSQL runs as nobody.
@@ -247,6 +238,38 @@ def run_stage(
     )
 
 
+@dataclass(frozen=True)
+class ServedDense:
+    """The dense model trained and evaluated by the stages in `workdir`, through the server;
+    its `run.json` record."""
+
+    workdir: Path
+    record: dict
+
+
+@pytest.fixture(scope="module")
+def served_dense(
+    tracking_server: TrackingServer,
+    processed_mnist: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    quick_timing: tuple[str, ...],
+) -> ServedDense:
+    """The train and evaluate stages (dense, 300 images, an epoch) in a new folder, logging
+    through `tracking_server`."""
+    workdir = tmp_path_factory.mktemp("served-dense")
+    data = f"paths.processed={processed_mnist}"
+    trained = run_stage(
+        "train", workdir, tracking_server.uri, *SMALL_TRAINING, "train.subset=300", data
+    )
+    assert trained.returncode == 0, trained.stderr[-3000:]
+    evaluated = run_stage(
+        "evaluate", workdir, tracking_server.uri, "model=dense", data, *quick_timing
+    )
+    assert evaluated.returncode == 0, evaluated.stderr[-3000:]
+    record = json.loads((seed_dir(workdir / "models" / "dense", 42) / "run.json").read_text())
+    return ServedDense(workdir, record)
+
+
 def test_script_refuses_to_start_without_a_database_url() -> None:
     environment = venv_environment()
     environment.pop("MLFLOW_BACKEND_STORE_URI", None)
@@ -272,23 +295,12 @@ def test_train_and_evaluate_log_everything_through_the_server(
     tracking_server: TrackingServer,
     postgres: Postgres,
     processed_mnist: Path,
-    tmp_path: Path,
-    quick_timing: tuple[str, ...],
+    served_dense: ServedDense,
 ) -> None:
     import mlflow
     import psycopg
 
-    data = f"paths.processed={processed_mnist}"
-    trained = run_stage(
-        "train", tmp_path, tracking_server.uri, *SMALL_TRAINING, "train.subset=300", data
-    )
-    assert trained.returncode == 0, trained.stderr[-3000:]
-    evaluated = run_stage(
-        "evaluate", tmp_path, tracking_server.uri, "model=dense", data, *quick_timing
-    )
-    assert evaluated.returncode == 0, evaluated.stderr[-3000:]
-
-    record = json.loads((seed_dir(tmp_path / "models" / "dense", 42) / "run.json").read_text())
+    record = served_dense.record
     assert record["tracking_uri"] == tracking_server.uri
     run = tracking_server.client().get_run(record["run_id"])
     assert run.info.status == "FINISHED"
@@ -306,7 +318,8 @@ def test_train_and_evaluate_log_everything_through_the_server(
     stored = tracking_server.artifacts / run.info.experiment_id / run.info.run_id / "artifacts"
     assert (stored / "config.yaml").is_file()
     assert (stored / "history.csv").is_file()
-    assert not {"mlartifacts", "mlruns", "mlflow.db"} & {p.name for p in tmp_path.iterdir()}
+    local = {p.name for p in served_dense.workdir.iterdir()}
+    assert not {"mlartifacts", "mlruns", "mlflow.db"} & local
 
     # The logged model is the server's too: stored in its folder, loaded through it, predicts.
     model_id = record["model_uri"].removeprefix("models:/")
@@ -314,14 +327,36 @@ def test_train_and_evaluate_log_everything_through_the_server(
     assert logged.source_run_id == run.info.run_id
     model_folder = tracking_server.artifacts / run.info.experiment_id / "models" / model_id
     assert (model_folder / "artifacts" / "MLmodel").is_file()
-    previous_uri = mlflow.get_tracking_uri()
-    try:
-        mlflow.set_tracking_uri(tracking_server.uri)
-        model = mlflow.pyfunc.load_model(record["model_uri"])
-    finally:
-        mlflow.set_tracking_uri(previous_uri)
+    mlflow.set_tracking_uri(tracking_server.uri)
+    model = mlflow.pyfunc.load_model(record["model_uri"])
     images = np.load(processed_mnist / "test_images.npy")[:2].astype("float32")[..., np.newaxis]
     assert np.asarray(model.predict(images)).shape == (2, 10)
+
+
+@pytest.mark.slow
+def test_compare_logs_and_registers_through_the_server(
+    tracking_server: TrackingServer, served_dense: ServedDense
+) -> None:
+    done = run_stage("compare", served_dense.workdir, tracking_server.uri)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    client = tracking_server.client()
+    experiment = client.get_experiment_by_name("mnist")
+    [comparison] = client.search_runs([experiment.experiment_id], "tags.stage = 'compare'")
+    assert comparison.info.status == "FINISHED"
+    listed = {item.path for item in client.list_artifacts(comparison.info.run_id)}
+    assert {"comparison.md", "comparison.csv", "figures"} <= listed
+    stored = tracking_server.artifacts / experiment.experiment_id / comparison.info.run_id
+    assert (stored / "artifacts" / "comparison.md").is_file()
+    # The registry is the server's: the seed's model a version, the champion alias on it.
+    record = served_dense.record
+    [version] = client.search_model_versions("name = 'mnist-dense'")
+    assert (version.source, version.run_id) == (record["model_uri"], record["run_id"])
+    champion = client.get_model_version_by_alias("mnist", "champion")
+    assert champion.source == record["model_uri"]
+    assert (champion.tags["model"], champion.tags["seed"]) == ("dense", "42")
+    local = {p.name for p in served_dense.workdir.iterdir()}
+    assert not {"mlartifacts", "mlruns", "mlflow.db"} & local
 
 
 @pytest.mark.slow

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,21 +9,17 @@ import mlflow
 import pytest
 from mlflow.tracking import MlflowClient
 from omegaconf import DictConfig, OmegaConf
+from support import mlflow_tracking_uri_kept
 
 from convscope.errors import ConvscopeError
 from convscope.tracking.store import connect, is_local_store
-
-URI_VARIABLE = "MLFLOW_TRACKING_URI"
 
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A folder for one SQLite store shared by this module (creating one takes seconds)."""
-    previous, exported = mlflow.get_tracking_uri(), os.environ.get(URI_VARIABLE)
-    yield tmp_path_factory.mktemp("store")
-    mlflow.set_tracking_uri(previous)
-    if exported is None:  # set_tracking_uri exports it; subprocesses would inherit it
-        os.environ.pop(URI_VARIABLE, None)
+    with mlflow_tracking_uri_kept():
+        yield tmp_path_factory.mktemp("store")
 
 
 def tracking(folder: Path, experiment: str, uri: str | None = None) -> DictConfig:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import mlflow
 import pytest
 from mlflow.tracking import MlflowClient
 
@@ -24,38 +23,49 @@ EXPECTED = {
 }
 
 
-@pytest.mark.slow
-def test_a_training_run_records_system_metrics(processed_mnist: Path, tmp_path: Path) -> None:
+def train_dense(processed: Path, folder: Path, *overrides: str) -> tuple[MlflowClient, str]:
+    """Train the dense model on 300 images for an epoch, in this process, into a new store in
+    `folder`, with system metrics sampled every 0.5 s; the store's client and the run id."""
     from convscope.training.trainer import train  # loads TensorFlow
 
-    overrides = [
+    cfg = compose_stage_config(
         "model=dense",
-        f"paths.processed={processed_mnist}",
-        f"paths.model_dir={tmp_path / 'models' / 'dense'}",
-        f"paths.checkpoints={tmp_path / 'checkpoints'}",
-        f"tracking.uri=sqlite:///{tmp_path / 'mlflow.db'}",
-        f"tracking.artifact_location={tmp_path / 'mlartifacts'}",
+        f"paths.processed={processed}",
+        f"paths.model_dir={folder / 'models' / 'dense'}",
+        f"paths.checkpoints={folder / 'checkpoints'}",
+        f"tracking.uri=sqlite:///{folder / 'mlflow.db'}",
+        f"tracking.artifact_location={folder / 'mlartifacts'}",
         "tracking.log_model=false",
         # Sampled often, so that a run of a few seconds surely gets samples on a fast machine.
         "tracking.system_metrics_interval=0.5",
         "train.subset=300",
         "train.epochs=1",
         "train.verbose=0",
-    ]
-    cfg = compose_stage_config(*overrides)
-    assert cfg.tracking.system_metrics is True  # on by default
-    previous_uri = mlflow.get_tracking_uri()
-    try:
-        run_id = train(cfg).run_id
-    finally:
-        mlflow.set_tracking_uri(previous_uri)
+        *overrides,
+    )
+    return MlflowClient(str(cfg.tracking.uri)), train(cfg).run_id
 
-    client = MlflowClient(str(cfg.tracking.uri))
+
+@pytest.mark.slow
+def test_a_training_run_records_system_metrics(processed_mnist: Path, tmp_path: Path) -> None:
+    client, run_id = train_dense(processed_mnist, tmp_path)
+
     metrics = client.get_run(run_id).data.metrics
     assert set(metrics) >= EXPECTED, sorted(metrics)
     assert metrics["system/system_memory_usage_megabytes"] > 0
     assert 0 <= metrics["system/cpu_utilization_percentage"] <= 100
     assert client.get_metric_history(run_id, "system/cpu_utilization_percentage")
+
+
+@pytest.mark.slow
+def test_with_the_switch_off_a_run_has_no_system_metrics(
+    processed_mnist: Path, tmp_path: Path
+) -> None:
+    client, run_id = train_dense(processed_mnist, tmp_path, "tracking.system_metrics=false")
+
+    metrics = client.get_run(run_id).data.metrics
+    assert "best_val_accuracy" in metrics  # the training's own metrics are there
+    assert not [key for key in metrics if key.startswith("system/")], sorted(metrics)
 
 
 def test_the_switch_and_the_interval_are_checked() -> None:

@@ -26,6 +26,8 @@ from tqdm import tqdm
 from convscope.evaluation.config import TimingConfig
 
 Forward = Callable[[tf.Tensor], np.ndarray]
+# Seconds from an arbitrary start; tests hand in a clock they advance themselves.
+Clock = Callable[[], float]
 
 
 def compiled_forward(model: keras.Model) -> Forward:
@@ -35,21 +37,32 @@ def compiled_forward(model: keras.Model) -> Forward:
 
 
 def median_block_seconds(
-    block: Callable[[], object], warmup: int, repeats: int, label: str, progress: bool
+    block: Callable[[], object],
+    warmup: int,
+    repeats: int,
+    label: str,
+    progress: bool,
+    clock: Clock = time.perf_counter,
 ) -> float:
-    """Run `block` `warmup` times untimed, then `repeats` times timed; return the median
-    seconds of the timed runs."""
+    """Run `block` `warmup` times untimed, then `repeats` times timed by `clock`; return the
+    median seconds of the timed runs."""
     for _ in range(warmup):
         block()
     durations = []
     for _ in tqdm(range(repeats), desc=label, unit="repeat", disable=not progress):
-        start = time.perf_counter()
+        start = clock()
         block()
-        durations.append(time.perf_counter() - start)
+        durations.append(clock() - start)
     return statistics.median(durations)
 
 
-def latency_ms(forward: Forward, image: np.ndarray, cfg: TimingConfig, progress: bool) -> float:
+def latency_ms(
+    forward: Forward,
+    image: np.ndarray,
+    cfg: TimingConfig,
+    progress: bool,
+    clock: Clock = time.perf_counter,
+) -> float:
     """Median milliseconds per call of `forward` on one image (shape (1, ...))."""
     single = tf.constant(image)
 
@@ -57,11 +70,18 @@ def latency_ms(forward: Forward, image: np.ndarray, cfg: TimingConfig, progress:
         for _ in range(cfg.latency_calls):
             forward(single)
 
-    seconds = median_block_seconds(block, cfg.warmup, cfg.repeats, "latency, batch 1", progress)
+    label = "latency, batch 1"
+    seconds = median_block_seconds(block, cfg.warmup, cfg.repeats, label, progress, clock)
     return 1000.0 * seconds / cfg.latency_calls
 
 
-def throughput(forward: Forward, images: np.ndarray, cfg: TimingConfig, progress: bool) -> float:
+def throughput(
+    forward: Forward,
+    images: np.ndarray,
+    cfg: TimingConfig,
+    progress: bool,
+    clock: Clock = time.perf_counter,
+) -> float:
     """Median images per second of `forward` on batches of `cfg.throughput_batch_size` images
     (taken from `images`, cycling if there are fewer)."""
     size = cfg.throughput_batch_size
@@ -72,5 +92,5 @@ def throughput(forward: Forward, images: np.ndarray, cfg: TimingConfig, progress
             forward(batch)
 
     label = f"throughput, batch {size}"
-    seconds = median_block_seconds(block, cfg.warmup, cfg.repeats, label, progress)
+    seconds = median_block_seconds(block, cfg.warmup, cfg.repeats, label, progress, clock)
     return cfg.throughput_batches * size / seconds
