@@ -139,14 +139,16 @@ def test_killed_search_resumes_with_only_the_missing_trials(
     assert sum(trial.state == TrialState.COMPLETE for trial in after) == 3
     for trial in done_before:
         assert after[trial.number].state == TrialState.COMPLETE, "kept, not run again"
-    ran_again = [t for t in after if t.user_attrs[SWEEPER_ATTR] != sweeper_id(killed)]
+    ran_again = after[len(before) :]  # the trials the resumed sweep asked
     assert len(ran_again) == 3 - len(done_before), "only the missing trials ran"
+    assert all(trial.state == TrialState.COMPLETE for trial in ran_again)
     # The interrupted trial: failed by the heartbeat (no failure of its own), asked again.
     assert after[interrupted.number].state == TrialState.FAIL
     assert FAILURE_ATTR not in after[interrupted.number].user_attrs
     [retry] = [t for t in after if t.system_attrs.get("failed_trial") == interrupted.number]
     assert (retry.state, retry.params) == (TrialState.COMPLETE, interrupted.params)
-    [parent] = resumed.parents()
+    # The killed sweep's parent run stays behind; the resumed sweep has its own.
+    [parent] = [p for p in resumed.parents() if p.data.tags["sweep_dir"] == str(resumed.folder)]
     assert len(resumed.children(parent)) == len(ran_again)
 
 

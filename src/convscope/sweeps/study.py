@@ -242,10 +242,10 @@ class StudySweep:
             trial = study.ask()
         if self.storage is not None:
             self.storage.record_heartbeat(trial._trial_id)  # stale from now on if never beaten
+        trial.set_user_attr(SWEEPER_ATTR, self.sweeper_id)
         study.sampler = self.new_sampler(trial.number)
         for name, dist in space.items():
             suggest(trial, name, dist)
-        trial.set_user_attr(SWEEPER_ATTR, self.sweeper_id)
         for name, value in fixed.items():
             trial.set_user_attr(name, value)
         return trial
