@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
+from omegaconf import DictConfig
 
 from convscope.atomic import atomic_dir
 from convscope.data.arrays import load_split
-from convscope.data.preprocess import pixel_stats, stratified_split
+from convscope.data.download import download_from_config
+from convscope.data.mirrors import MIRROR_ENV
+from convscope.data.preprocess import pixel_stats, preprocess_dataset, stratified_split
 from convscope.errors import ConvscopeError
 from convscope.records.dataset import META_FILE, DatasetMeta
 
@@ -110,3 +116,34 @@ def test_summary_reports_the_full_training_set(processed_mnist: Path) -> None:
     assert summary["splits"]["test"]["images"] == 10000
     assert list(summary["splits"]["test"]["class_counts"].values()) == MNIST_TEST_COUNTS
     assert (reports / "samples.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def folder_bytes(folder: Path) -> dict[str, bytes]:
+    """Every file under `folder` by relative path: equal exactly when DVC's hashes are."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+@pytest.mark.slow
+def test_processed_data_is_the_same_from_any_mirror(
+    mnist_mirror: Path,
+    mnist_data_config: DictConfig,
+    loopback_server: Callable[..., Any],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The same four files from a folder and from an HTTP server: the download logs which
+    # mirror served each file, and nothing of the mirror reaches data/processed.
+    mirrors = {"folder": str(mnist_mirror), "http": loopback_server(mnist_mirror).url}
+    processed = {}
+    for name, mirror in mirrors.items():
+        monkeypatch.setenv(MIRROR_ENV, mirror)
+        root = tmp_path / name
+        with caplog.at_level(logging.INFO, logger="convscope.data.download"):
+            download_from_config(mnist_data_config, root / "raw")
+        assert caplog.text.count(f"fetched from {mirror},") == 4
+        preprocess_dataset(mnist_data_config, root / "raw", root / "processed", root / "reports")
+        processed[name] = folder_bytes(root / "processed")
+    assert processed["folder"] == processed["http"]
+    meta = processed["http"][META_FILE].decode()
+    assert "127.0.0.1" not in meta and str(mnist_mirror) not in meta

@@ -26,7 +26,7 @@ META = DatasetMeta(
     pixel_mean=0.5,
     pixel_std=0.25,
     validation=Validation(size=1, seed=0),
-    source=Source("file:///mirror", {key: "0" * 64 for key in RAW_FILE_KEYS}),
+    source=Source({key: "0" * 64 for key in RAW_FILE_KEYS}),
 )
 
 
@@ -40,10 +40,10 @@ def test_meta_round_trip_with_provenance(tmp_path: Path) -> None:
 def test_meta_without_provenance_is_refused_where_it_is_needed(tmp_path: Path) -> None:
     path = tmp_path / "meta.json"
     data = META.to_dict()
-    data["source"] = {"uri": "file:///mirror", "sha256": {}}
+    data["source"] = {"sha256": {}}
     path.write_text(json.dumps(data))
     assert DatasetMeta.read(path).source is not None
-    with pytest.raises(ConvscopeError, match="'source' should hold 'uri' and 'sha256' of train_"):
+    with pytest.raises(ConvscopeError, match="'source' should hold 'sha256' of train_"):
         DatasetMeta.read(path, provenance=True)
 
 

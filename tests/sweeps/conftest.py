@@ -11,7 +11,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,22 +80,61 @@ def run_sweep(
     default this process's environment)."""
 
     def run(*overrides: str, timeout: float = 1200, env: dict[str, str] | None = None) -> Sweep:
-        store = f"sqlite:///{tmp_path / 'mlflow.db'}"
-        command = [
-            sys.executable,
-            "-m",
-            "convscope.train",
-            *overrides,
-            f"paths.processed={processed_mnist}",
-            f"tracking.uri={store}",
-            f"tracking.artifact_location={tmp_path / 'mlartifacts'}",
-            f"hydra.sweep.dir={tmp_path / 'multirun'}",
-            *SMALL_JOB,
-        ]
+        command = sweep_command(tmp_path, processed_mnist, tmp_path / "multirun", *overrides)
         done = run_in_own_group(command, tmp_path, timeout, env)
-        return Sweep(done, tmp_path / "multirun", tmp_path, MlflowClient(store))
+        return Sweep(done, tmp_path / "multirun", tmp_path, MlflowClient(store_uri(tmp_path)))
 
     return run
+
+
+@pytest.fixture
+def start_sweep(
+    tmp_path: Path, processed_mnist: Path, sweeps_configured: None
+) -> Iterator[Callable[..., subprocess.Popen]]:
+    """`start_sweep(name, *overrides, env=None)` starts what `run_sweep` runs, in the
+    background, with sweep folder and output `<tmp_path>/<name>` and `<name>.log`; every sweep
+    started is killed with its process group at teardown, pass or fail."""
+    started: list[subprocess.Popen] = []
+
+    def start(name: str, *overrides: str, env: dict[str, str] | None = None) -> subprocess.Popen:
+        command = sweep_command(tmp_path, processed_mnist, tmp_path / name, *overrides)
+        with (tmp_path / f"{name}.log").open("w") as log:
+            process = subprocess.Popen(
+                command,
+                cwd=tmp_path,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def store_uri(workdir: Path) -> str:
+    """The MLflow store of the sweeps run in `workdir`."""
+    return f"sqlite:///{workdir / 'mlflow.db'}"
+
+
+def sweep_command(workdir: Path, processed: Path, folder: Path, *overrides: str) -> list[str]:
+    """`python -m convscope.train`, small jobs, store in `workdir`, sweep folder `folder`."""
+    return [
+        sys.executable,
+        "-m",
+        "convscope.train",
+        *overrides,
+        f"paths.processed={processed}",
+        f"tracking.uri={store_uri(workdir)}",
+        f"tracking.artifact_location={workdir / 'mlartifacts'}",
+        f"hydra.sweep.dir={folder}",
+        *SMALL_JOB,
+    ]
 
 
 def run_in_own_group(

@@ -28,9 +28,9 @@ from tqdm import tqdm
 from convscope.atomic import atomic_path, leftovers
 from convscope.data.config import DataConfig
 from convscope.data.idx import InvalidFileError, read_gzip
+from convscope.data.mirrors import MIRROR_ENV, mirror_order
 from convscope.errors import ConvscopeError
 
-MIRROR_ENV = "CONVSCOPE_MIRROR"
 TRANSIENT_HTTP_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 CHUNK_BYTES = 1 << 16
 
@@ -64,21 +64,6 @@ class TransientError(Exception):
 
 class MirrorError(Exception):
     """This mirror cannot provide this file; try the next one."""
-
-
-def mirror_order(env_mirror: str | None, mirrors: Iterable[str]) -> list[str]:
-    """Mirrors in the order to try them: `$CONVSCOPE_MIRROR` (if set) first, then `mirrors`."""
-    ordered = ([env_mirror] if env_mirror else []) + list(mirrors)
-    for mirror in ordered:
-        scheme = urllib.parse.urlsplit(mirror).scheme
-        if "://" in mirror and scheme not in ("http", "https", "file"):
-            raise ConvscopeError(
-                f"mirror {mirror!r}: unsupported scheme {scheme!r}, "
-                "expected a folder path or a file://, http:// or https:// URL"
-            )
-    if not ordered:
-        raise ConvscopeError(f"no mirror to download from: set ${MIRROR_ENV} or data.mirrors")
-    return ordered
 
 
 def download_dataset(
@@ -230,18 +215,6 @@ def short_reason(err: Exception) -> str:
     cause = err.args[0] if err.args and isinstance(err.args[0], Exception) else err
     reason = getattr(cause, "reason", None) or cause
     return f"{type(reason).__name__}: {reason}".replace("\n", " ")
-
-
-def source_uri(data: DataConfig, raw_dir: Path) -> str:
-    """Where the dataset's files are fetched from first: `$CONVSCOPE_MIRROR` or the first of
-    `data.mirrors`, as a URL (a folder becomes a file:// URL); `raw_dir` if there is no mirror.
-
-    The download does not record which mirror served each file (the raw folder holds the
-    files only); this is the first one it tries, the one that serves them unless it fails.
-    """
-    mirrors = ([os.environ[MIRROR_ENV]] if os.environ.get(MIRROR_ENV) else []) + list(data.mirrors)
-    first = mirrors[0] if mirrors else str(raw_dir)
-    return first if "://" in first else Path(first).resolve().as_uri()
 
 
 def download_from_config(data: DataConfig, raw_dir: Path) -> list[Path]:

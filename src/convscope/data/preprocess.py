@@ -11,7 +11,6 @@ import numpy as np
 from convscope.atomic import atomic_dir
 from convscope.data.arrays import save_split
 from convscope.data.config import DataConfig
-from convscope.data.download import source_uri
 from convscope.data.figures import save_sample_grid
 from convscope.data.idx import read_labelled_images
 from convscope.errors import ConvscopeError
@@ -127,12 +126,9 @@ def preprocess_dataset(
         pixel_mean=described["train"].pixel_mean,
         pixel_std=described["train"].pixel_std,
         validation=Validation(size, seed),
-        # Provenance for the MLflow dataset inputs (convscope.tracking.datasets): the content
-        # checksums the download verified, and where the files came from.
-        source=Source(
-            uri=source_uri(data, raw_dir),
-            sha256={key: str(data.files[key].sha256).lower() for key in RAW_FILE_KEYS},
-        ),
+        # The content checksums the download verified, for the MLflow dataset inputs'
+        # digests (convscope.tracking.datasets). Not the mirror: it depends on the environment.
+        source=Source(sha256={key: str(data.files[key].sha256).lower() for key in RAW_FILE_KEYS}),
     )
     with atomic_dir(processed_dir) as temp:
         for name, (images, labels) in splits.items():

@@ -104,7 +104,7 @@ def evaluate(cfg: StageConfig) -> MetricsSummary:
         RunRecord.read(paths.run_file)
     processed = Path(cfg.paths.processed)
     images, labels = load_split(processed, "test")
-    meta = datasets.read_source(processed)
+    meta = datasets.read_source(processed, cfg.data)
     test_input = datasets.split_input(meta, "test", images, labels)
     # Seed folders of an earlier run with more seeds would be read by compare as seeds of this one.
     for seed, folder in seed_dirs(seed_paths[seeds[0]].report_dir.parent).items():

@@ -3,8 +3,9 @@ the reports.
 
 `meta.json` holds the dataset's name, class names, image shape, image counts per split, the
 training split's pixel mean and standard deviation on [0, 1], how the validation split was
-cut, and the provenance of the raw files (the mirror and the content checksums the download
-verified), which the MLflow dataset inputs use (`convscope.tracking.datasets`).
+cut, and the content checksums of the raw files the download verified, which the MLflow
+dataset inputs use (`convscope.tracking.datasets`). Nothing that depends on the environment
+(such as the mirror the files came from): the file is a DVC output.
 """
 
 from __future__ import annotations
@@ -43,9 +44,8 @@ class Validation:
 
 @dataclass(frozen=True)
 class Source:
-    """Where the raw files came from, and the SHA-256 of each one's decompressed content."""
+    """The raw files the data was made from: the SHA-256 of each one's decompressed content."""
 
-    uri: str
     sha256: Mapping[str, str]  # by `RAW_FILE_KEYS`
 
 
@@ -77,7 +77,7 @@ class DatasetMeta:
         if self.validation is not None:
             data["validation"] = {"size": self.validation.size, "seed": self.validation.seed}
         if self.source is not None:
-            data["source"] = {"uri": self.source.uri, "sha256": dict(self.source.sha256)}
+            data["source"] = {"sha256": dict(self.source.sha256)}
         return data
 
     def write(self, path: Path) -> None:
@@ -94,8 +94,7 @@ class DatasetMeta:
         source = data.get("source")
         if provenance and not _is_source(source):
             raise ConvscopeError(
-                f"{path}: 'source' should hold 'uri' and 'sha256' of "
-                f"{', '.join(RAW_FILE_KEYS)}; {HINT}"
+                f"{path}: 'source' should hold 'sha256' of {', '.join(RAW_FILE_KEYS)}; {HINT}"
             )
         validation = data.get("validation")
         try:
@@ -112,7 +111,7 @@ class DatasetMeta:
                 else Validation(int(validation["size"]), int(validation["seed"])),
                 source=None
                 if source is None
-                else Source(str(source["uri"]), {k: str(v) for k, v in source["sha256"].items()}),
+                else Source({k: str(v) for k, v in source["sha256"].items()}),
             )
         except (TypeError, ValueError, KeyError, AttributeError) as err:
             raise ConvscopeError(f"{path}: a value has the wrong type ({err}); {HINT}") from None
@@ -121,7 +120,6 @@ class DatasetMeta:
 def _is_source(source: object) -> bool:
     return (
         isinstance(source, dict)
-        and "uri" in source
         and isinstance(source.get("sha256"), dict)
         and not set(RAW_FILE_KEYS) - set(source["sha256"])
     )

@@ -34,7 +34,7 @@ from convscope.tracking.store import connect
 log = logging.getLogger(__name__)
 
 SUMMARY_FILE = "sweep_results.yaml"
-OPTUNA_RESULTS_FILE = "optimization_results.yaml"  # written by hydra-optuna-sweeper
+OPTUNA_RESULTS_FILE = "optimization_results.yaml"  # written by convscope.sweeps.study
 
 
 @dataclass(frozen=True)

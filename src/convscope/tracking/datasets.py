@@ -1,9 +1,12 @@
 """The data a run used, as MLflow dataset inputs (the UI's Dataset column).
 
-Each split is an `mlflow.data.from_numpy` dataset named after the dataset (`mnist`), with
-the mirror the raw files were downloaded from as its source, and a digest derived from the
-checksums the download verified (recorded by preprocess in `meta.json`), so nothing is hashed
-again. The input's tags carry the two full checksums and how the split was derived.
+Each split is an `mlflow.data.from_numpy` dataset named after the dataset (`mnist`), with a
+digest derived from the checksums the download verified (recorded by preprocess in
+`meta.json`), so nothing is hashed again, and as its source the mirror this environment fetches
+the raw files from (`convscope.data.mirrors`), resolved when the run logs it: the mirror is
+not in `meta.json`, a DVC output, whose hash must not depend on the environment. The same data
+from two mirrors thus has the same digest and two sources. The input's tags carry the two full
+checksums and how the split was derived.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 from mlflow.utils.mlflow_tags import MLFLOW_DATASET_CONTEXT
 
+from convscope.data.config import DataConfig
+from convscope.data.mirrors import source_uri
 from convscope.records.dataset import META_FILE, DatasetMeta
 
 # MLflow's input context (tag `mlflow.data.context`) of each processed split.
@@ -62,24 +67,38 @@ def derivation(split: str, meta: DatasetMeta, subset: int | None = None) -> str:
     return f"{text}, first {subset} images" if subset is not None else text
 
 
-def read_source(processed_dir: Path) -> DatasetMeta:
-    """`meta.json` of a processed folder, checked to hold the download's provenance."""
-    return DatasetMeta.read(processed_dir / META_FILE, provenance=True)
+@dataclass(frozen=True)
+class DataSource:
+    """A processed folder's `meta.json` and where its raw files are fetched from (a URL)."""
+
+    meta: DatasetMeta
+    uri: str
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        return self.meta.class_names
+
+
+def read_source(processed_dir: Path, data: DataConfig) -> DataSource:
+    """`meta.json` of a processed folder (checked to hold the raw files' checksums), and the
+    mirror of dataset config `data` this environment fetches from."""
+    meta = DatasetMeta.read(processed_dir / META_FILE, provenance=True)
+    return DataSource(meta, source_uri(data, processed_dir))
 
 
 def split_input(
-    meta: DatasetMeta,
+    source: DataSource,
     split: str,
     images: np.ndarray,
     labels: np.ndarray,
     subset: int | None = None,
 ) -> DatasetInput:
-    """`split`'s images and labels as a dataset input; `meta` from `read_source`.
+    """`split`'s images and labels as a dataset input; `source` from `read_source`.
 
     The arrays give only the schema and profile (shapes and sizes) the UI shows; the digest
     comes from the recorded checksums (see `split_digest`).
     """
-    raw = RAW_FILES[split]
+    meta, raw = source.meta, RAW_FILES[split]
     checksums = meta.source.sha256
     images_sha256, labels_sha256 = checksums[f"{raw}_images"], checksums[f"{raw}_labels"]
     how = derivation(split, meta, subset)
@@ -90,7 +109,7 @@ def split_input(
         dataset = from_numpy(
             images,
             targets=labels,
-            source=meta.source.uri,
+            source=source.uri,
             name=meta.name,
             digest=split_digest(images_sha256, labels_sha256, how),
         )

@@ -109,7 +109,7 @@ def train(cfg: StageConfig, sweep_tags: Mapping[str, str] | None = None) -> Trai
 
     with spans.span("load_data"):
         processed = Path(cfg.paths.processed)
-        meta = datasets.read_source(processed)
+        meta = datasets.read_source(processed, cfg.data)
         x_train, y_train = load_split(processed, "train")
         if train_cfg.subset is not None:
             x_train, y_train = x_train[: train_cfg.subset], y_train[: train_cfg.subset]
