@@ -8,7 +8,9 @@ layout (rescaling, activation, batch norm, dropout) are left out. Columns:
 - `input_shape`, `output_shape`: one example's, e.g. `28x28x1` (batch axis dropped);
 - `kernel`: the shape of ONE kernel: conv `kh x kw x in_channels`, dense its number of
   inputs, pooling its window `ph x pw` (no weights);
-- `kernels`: conv filters, dense units (none for pooling);
+- `kernels`: conv filters, dense units (none for pooling); a locally connected layer
+  (`convscope.models.windowed.PositionKernels`) has its own kernel at every output position,
+  so filters times output positions;
 - `weights_per_kernel`, `weights`: entries of one kernel, and of all (`kernels` times as
   many); biases excluded;
 - `dense_unit_weights`: what ONE dense unit on the same input would need, one weight per
@@ -31,6 +33,7 @@ import keras
 import pandas as pd
 
 from convscope.errors import ConvscopeError
+from convscope.models.windowed import PositionKernels
 
 COLUMNS = (
     "model",
@@ -82,9 +85,11 @@ def layer_anatomy(model: keras.Model) -> pd.DataFrame:
                 f"layer_anatomy: layer {layer.name!r} of model {model.name!r} has several "
                 "inputs; expected a chain of layers"
             )
-        if isinstance(layer, (_CONV, *_POOLS)):
+        if isinstance(layer, (_CONV, *_POOLS, PositionKernels)):
             config = layer.get_config()
-            if isinstance(layer, _CONV):
+            if isinstance(layer, PositionKernels):
+                window = tuple(layer.kernel_size)
+            elif isinstance(layer, _CONV):
                 window = tuple(
                     d * (k - 1) + 1
                     for d, k in zip(config["dilation_rate"], config["kernel_size"], strict=True)
@@ -141,7 +146,17 @@ def _spatial_row(model: str, layer: keras.layers.Layer, field: str) -> dict[str,
         "other_padding_output_shape": _shape(switched.compute_output_shape(layer.input.shape)[1:]),
         "receptive_field": field,
     }
-    if isinstance(layer, _CONV):
+    if isinstance(layer, PositionKernels):
+        kernel = (*layer.kernel_size, layer.input.shape[-1])
+        positions = math.prod(layer.output.shape[1:3])
+        row |= {
+            "kernel": _shape(kernel),
+            "kernels": positions * layer.filters,
+            "weights_per_kernel": math.prod(kernel),
+            "weights": positions * layer.filters * math.prod(kernel),
+            "dense_unit_weights": math.prod(layer.input.shape[1:]),
+        }
+    elif isinstance(layer, _CONV):
         kernel_shape = tuple(layer.kernel.shape)  # (kh, kw, in_channels, filters)
         row |= {
             "kernel": _shape(kernel_shape[:-1]),
