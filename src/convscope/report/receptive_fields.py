@@ -52,7 +52,7 @@ def effective_fields(
         batch = tf.convert_to_tensor(images[begin : begin + batch_size], dtype=tf.float32)
         with tf.GradientTape(persistent=True) as tape:
             tape.watch(batch)
-            outputs = probe(batch, training=False)
+            outputs = probe([batch], training=False)
             centres = [
                 tf.reduce_sum(out[:, out.shape[1] // 2, out.shape[2] // 2, :])
                 for out in (outputs[layer.name] for layer in layers)

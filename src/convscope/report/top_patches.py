@@ -53,7 +53,7 @@ def top_patches(
     best = [[] for _ in layers]
     where = [[] for _ in layers]
     for begin in range(0, len(images), batch_size):
-        outputs = probe(images[begin : begin + batch_size].astype("float32"), training=False)
+        outputs = probe([images[begin : begin + batch_size].astype("float32")], training=False)
         for index, layer in enumerate(layers):
             maps = keras.ops.convert_to_numpy(outputs[layer.name])
             flat = maps.reshape(maps.shape[0], -1, maps.shape[-1])  # (n, positions, channels)
