@@ -117,3 +117,15 @@ def test_models_end_in_a_softmax_over_the_classes(model_cfg) -> None:
         assert model.output_shape == (None, 7)
         assert model.layers[-1].activation.__name__ == "softmax"
         assert model.get_layer("rescale").scale == pytest.approx(1 / 255)
+
+
+def test_dense_equal_params_has_about_lenet5s_parameter_count(model_cfg) -> None:
+    lenet5 = model_cfg("lenet5").build(MNIST_SHAPE, 10).count_params()
+    model = model_cfg("dense_equal_params").build(MNIST_SHAPE, 10)
+    units = model.get_layer("fc1").units
+    assert model.count_params() == dense(784, units) + dense(units, 10) == 62_020
+    assert abs(model.count_params() - lenet5) / lenet5 < 0.01  # 62,020 against 61,706
+    # no other width comes nearer: one unit more or fewer is 795 parameters away
+    for other in (units - 1, units + 1):
+        count = model_cfg("dense_equal_params", units=other).build(MNIST_SHAPE, 10).count_params()
+        assert abs(count - lenet5) > abs(model.count_params() - lenet5)

@@ -8,7 +8,9 @@ layout (rescaling, activation, batch norm, dropout) are left out. Columns:
 - `input_shape`, `output_shape`: one example's, e.g. `28x28x1` (batch axis dropped);
 - `kernel`: the shape of ONE kernel: conv `kh x kw x in_channels`, dense its number of
   inputs, pooling its window `ph x pw` (no weights);
-- `kernels`: conv filters, dense units (none for pooling);
+- `kernels`: conv filters, dense units (none for pooling); a locally connected layer
+  (`convscope.models.windowed.PositionKernels`) has its own kernel at every output position,
+  so filters times output positions;
 - `weights_per_kernel`, `weights`: entries of one kernel, and of all (`kernels` times as
   many); biases excluded;
 - `dense_unit_weights`: what ONE dense unit on the same input would need, one weight per
@@ -20,17 +22,22 @@ layout (rescaling, activation, batch norm, dropout) are left out. Columns:
   standard recurrence over the layers in order, `r += (k_eff - 1) * jump; jump *= stride`,
   with `k_eff = dilation * (k - 1) + 1`. It counts padding, so it can exceed the image (LeNet-5's
   C5: 32x32 on a 28x28 image); after a Flatten every unit sees the whole image.
+
+`receptive_fields(model)` gives the same fields with where they lie in the image, for
+pictures that cut each unit's patch out of an input.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import keras
 import pandas as pd
 
 from convscope.errors import ConvscopeError
+from convscope.models.windowed import PositionKernels
 
 COLUMNS = (
     "model",
@@ -68,12 +75,24 @@ HEADERS = {
 }
 
 
-def layer_anatomy(model: keras.Model) -> pd.DataFrame:
-    """One row per conv, pooling and dense layer of a built chain of layers (see module doc)."""
-    image = tuple(model.inputs[0].shape[1:3])
-    field, jump = [1, 1], [1, 1]
+@dataclass(frozen=True)
+class ReceptiveField:
+    """Where one output unit of a spatial layer looks in the input image, in pixels (height,
+    width): unit (i, j) depends on rows `start[0] + i * jump[0]` to that plus `size[0] - 1`,
+    and columns likewise. `start` is negative where padding reaches outside the image."""
+
+    size: tuple[int, int]
+    jump: tuple[int, int]
+    start: tuple[int, int]
+
+
+def receptive_fields(model: keras.Model) -> dict[str, ReceptiveField]:
+    """The receptive field of every conv, locally connected and pooling layer of a built
+    chain of layers, by layer name (the recurrence of the module doc, plus where it starts:
+    `start -= pad_before * jump` with Keras' `same` padding, which puts the odd pixel after)."""
+    size, jump, start = [1, 1], [1, 1], [0, 0]
     whole_image = False  # after a Flatten, every unit depends on every pixel
-    rows = []
+    fields = {}
     for layer in model.layers:
         if isinstance(layer, keras.layers.InputLayer):
             continue
@@ -82,32 +101,62 @@ def layer_anatomy(model: keras.Model) -> pd.DataFrame:
                 f"layer_anatomy: layer {layer.name!r} of model {model.name!r} has several "
                 "inputs; expected a chain of layers"
             )
-        if isinstance(layer, (_CONV, *_POOLS)):
-            config = layer.get_config()
-            if isinstance(layer, _CONV):
-                window = tuple(
-                    d * (k - 1) + 1
-                    for d, k in zip(config["dilation_rate"], config["kernel_size"], strict=True)
-                )
-            else:
-                window = tuple(config["pool_size"])
-            strides = config["strides"] or config["pool_size"]
+        if _is_spatial(layer):
+            window, strides = _window(layer)
             for axis in (0, 1):
-                field[axis] += (window[axis] - 1) * jump[axis]
+                length, out = layer.input.shape[axis + 1], layer.output.shape[axis + 1]
+                padding = max((out - 1) * strides[axis] + window[axis] - length, 0)
+                if layer.get_config()["padding"] == "same":
+                    start[axis] -= padding // 2 * jump[axis]
+                size[axis] += (window[axis] - 1) * jump[axis]
                 jump[axis] *= strides[axis]
-            rows.append(_spatial_row(model.name, layer, _shape(field)))
-        elif isinstance(layer, keras.layers.Dense):
-            rows.append(_dense_row(model.name, layer, _shape(image)))
-            whole_image = True
-        elif isinstance(layer, keras.layers.Flatten):
+            fields[layer.name] = ReceptiveField(
+                (size[0], size[1]), (jump[0], jump[1]), (start[0], start[1])
+            )
+        elif isinstance(layer, keras.layers.Dense | keras.layers.Flatten):
             whole_image = True
         elif not whole_image and tuple(layer.input.shape[1:3]) != tuple(layer.output.shape[1:3]):
             raise ConvscopeError(
                 f"layer_anatomy: no receptive-field rule for layer {layer.name!r} of type "
                 f"{type(layer).__name__}, which changes the feature-map size"
             )
+    return fields
+
+
+def layer_anatomy(model: keras.Model) -> pd.DataFrame:
+    """One row per conv, pooling and dense layer of a built chain of layers (see module doc)."""
+    image = tuple(model.inputs[0].shape[1:3])
+    fields = receptive_fields(model)
+    rows = []
+    for layer in model.layers:
+        if _is_spatial(layer):
+            rows.append(_spatial_row(model.name, layer, _shape(fields[layer.name].size)))
+        elif isinstance(layer, keras.layers.Dense):
+            rows.append(_dense_row(model.name, layer, _shape(image)))
     table = pd.DataFrame(rows, columns=list(COLUMNS))
     return table.astype({column: "Int64" for column in COUNT_COLUMNS})
+
+
+def _is_spatial(layer: keras.layers.Layer) -> bool:
+    """A layer that slides a window: conv, locally connected or pooling."""
+    return isinstance(layer, (_CONV, *_POOLS, PositionKernels))
+
+
+def _window(layer: keras.layers.Layer) -> tuple[tuple[int, int], tuple[int, int]]:
+    """(window, strides) of a spatial layer, each (height, width); a dilated kernel's window
+    spans `dilation * (k - 1) + 1` pixels."""
+    config = layer.get_config()
+    if isinstance(layer, PositionKernels):
+        window = tuple(layer.kernel_size)
+    elif isinstance(layer, _CONV):
+        window = tuple(
+            d * (k - 1) + 1
+            for d, k in zip(config["dilation_rate"], config["kernel_size"], strict=True)
+        )
+    else:
+        window = tuple(config["pool_size"])
+    strides = config["strides"] or config["pool_size"]
+    return (window[0], window[1]), (strides[0], strides[1])
 
 
 def anatomy_markdown(table: pd.DataFrame) -> str:
@@ -141,7 +190,17 @@ def _spatial_row(model: str, layer: keras.layers.Layer, field: str) -> dict[str,
         "other_padding_output_shape": _shape(switched.compute_output_shape(layer.input.shape)[1:]),
         "receptive_field": field,
     }
-    if isinstance(layer, _CONV):
+    if isinstance(layer, PositionKernels):
+        kernel = (*layer.kernel_size, layer.input.shape[-1])
+        positions = math.prod(layer.output.shape[1:3])
+        row |= {
+            "kernel": _shape(kernel),
+            "kernels": positions * layer.filters,
+            "weights_per_kernel": math.prod(kernel),
+            "weights": positions * layer.filters * math.prod(kernel),
+            "dense_unit_weights": math.prod(layer.input.shape[1:]),
+        }
+    elif isinstance(layer, _CONV):
         kernel_shape = tuple(layer.kernel.shape)  # (kh, kw, in_channels, filters)
         row |= {
             "kernel": _shape(kernel_shape[:-1]),

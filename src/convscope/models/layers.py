@@ -9,11 +9,12 @@ Columns of `layer_table` (one row per layer, input layer excluded):
 - `biases`: trainable bias entries; for BatchNormalization its per-channel offset `beta`;
 - `params`: every variable entry, as Keras counts it: `weights + biases`, plus
   BatchNormalization's non-trainable `moving_mean` and `moving_variance`;
-- `fan_in`: weights feeding ONE output unit / filter at one position (conv: k_h*k_w*in_c,
-  dense: number of inputs; 0 for layers without a kernel). A 3x3 conv on one channel has
-  9, a dense unit on a 28x28 image has 784;
+- `fan_in`: weights feeding ONE output unit / filter at one position (conv and locally
+  connected: k_h*k_w*in_c, dense: number of inputs; 0 for layers without a kernel). A 3x3
+  conv on one channel has 9, a dense unit on a 28x28 image has 784;
 - `macs`: multiply-accumulates for one image: conv = out_h*out_w*out_c*k_h*k_w*in_c,
-  dense = inputs*units. Biases, activations, pooling, rescaling, dropout, flatten and
+  dense = inputs*units, locally connected as conv (each position's own kernel, used once,
+  so its MACs equal its weights). Biases, activations, pooling, rescaling, dropout, flatten and
   BatchNormalization (which folds into the preceding conv at inference) count 0.
 
 `parameter_summary` adds these columns up by kind of layer; its keys are stable names
@@ -26,6 +27,8 @@ import math
 
 import keras
 import pandas as pd
+
+from convscope.models.windowed import PositionKernels
 
 COLUMNS = ("layer", "type", "output_shape", "weights", "biases", "params", "fan_in", "macs")
 _CONV_TYPES = (keras.layers.Conv1D, keras.layers.Conv2D, keras.layers.Conv3D)
@@ -42,31 +45,30 @@ def parameter_summary(model: keras.Model) -> dict[str, int]:
     """Totals of `layer_table` by kind of layer, all ints.
 
     Keys: `total_params`, `trainable_params`, `non_trainable_params`, `conv_layers`,
-    `conv_params`, `conv_weights`, `conv_biases`, `conv_macs`, `dense_layers`,
-    `dense_params`, `dense_weights`, `dense_biases`, `dense_macs`, `batchnorm_params`,
-    `macs` (whole model, per image).
+    `conv_params`, `conv_weights`, `conv_biases`, `conv_macs`, the same five for `local`
+    (locally connected layers: `convscope.models.windowed.PositionKernels`) and for `dense`,
+    `batchnorm_params`, `macs` (whole model, per image).
     """
     table = layer_table(model)
     kinds = [_kind(layer) for layer in model.layers if not _is_input(layer)]
-    conv = table[[kind == "conv" for kind in kinds]]
-    dense = table[[kind == "dense" for kind in kinds]]
     batchnorm = table[[kind == "batchnorm" for kind in kinds]]
     trainable = sum(math.prod(v.shape) for v in model.trainable_weights)
     total = int(table["params"].sum())
-    return {
+    summary = {
         "total_params": total,
         "trainable_params": int(trainable),
         "non_trainable_params": total - int(trainable),
-        "conv_layers": len(conv),
-        "conv_params": int(conv["params"].sum()),
-        "conv_weights": int(conv["weights"].sum()),
-        "conv_biases": int(conv["biases"].sum()),
-        "conv_macs": int(conv["macs"].sum()),
-        "dense_layers": len(dense),
-        "dense_params": int(dense["params"].sum()),
-        "dense_weights": int(dense["weights"].sum()),
-        "dense_biases": int(dense["biases"].sum()),
-        "dense_macs": int(dense["macs"].sum()),
+    }
+    for kind in ("conv", "local", "dense"):
+        rows = table[[each == kind for each in kinds]]
+        summary |= {
+            f"{kind}_layers": len(rows),
+            f"{kind}_params": int(rows["params"].sum()),
+            f"{kind}_weights": int(rows["weights"].sum()),
+            f"{kind}_biases": int(rows["biases"].sum()),
+            f"{kind}_macs": int(rows["macs"].sum()),
+        }
+    return summary | {
         "batchnorm_params": int(batchnorm["params"].sum()),
         "macs": int(table["macs"].sum()),
     }
@@ -90,9 +92,12 @@ def _layer_row(layer: keras.layers.Layer) -> dict[str, object]:
 
 def _fan_in(layer: keras.layers.Layer) -> int:
     """Kernel entries feeding one output channel/unit (0 for layers without a kernel)."""
-    if _kind(layer) in ("conv", "dense"):
+    kind = _kind(layer)
+    if kind in ("conv", "dense"):
         kernel_shape = tuple(layer.kernel.shape)
         return math.prod(kernel_shape[:-1])
+    if kind == "local":  # kernel: (positions, kh*kw*in_c, filters)
+        return int(layer.kernel.shape[1])
     return 0
 
 
@@ -102,6 +107,8 @@ def _macs(layer: keras.layers.Layer, output_shape: tuple[int, ...]) -> int:
     if kind in ("conv", "dense"):
         positions = math.prod(output_shape[:-1])
         return positions * math.prod(layer.kernel.shape)
+    if kind == "local":
+        return math.prod(layer.kernel.shape)
     if kind == "other" and layer.trainable_weights:
         raise ValueError(
             f"layer_table: no MAC count for layer {layer.name!r} of type {type(layer).__name__}"
@@ -112,6 +119,8 @@ def _macs(layer: keras.layers.Layer, output_shape: tuple[int, ...]) -> int:
 def _kind(layer: keras.layers.Layer) -> str:
     if isinstance(layer, _CONV_TYPES):
         return "conv"
+    if isinstance(layer, PositionKernels):
+        return "local"
     if isinstance(layer, keras.layers.Dense):
         return "dense"
     if isinstance(layer, keras.layers.BatchNormalization):

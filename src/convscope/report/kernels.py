@@ -14,6 +14,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from convscope.errors import ConvscopeError
+from convscope.models.windowed import PositionKernels
 from convscope.mosaic import plan_mosaic
 from convscope.report.figures import (
     DIVERGING,
@@ -136,7 +137,8 @@ def dense_templates(
 def feature_maps(
     model: keras.Model, image: np.ndarray, max_maps: int = 64
 ) -> list[tuple[str, Figure]]:
-    """Run one image through `model`; return (layer name, figure) for every Conv2D layer.
+    """Run one image through `model`; return (layer name, figure) for every Conv2D layer
+    (and locally connected layer, `PositionKernels`).
 
     `image` is what the model takes, without the batch axis: raw pixels of shape (28, 28) or
     (28, 28, 1) for the project's models (which rescale inside). Each figure starts with the
@@ -159,7 +161,7 @@ def feature_maps(
         )
     pixels = _as_model_input(np.asarray(image), tuple(inputs[0].shape[1:]))
 
-    convolutions = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+    convolutions = [layer for layer in model.layers if _is_windowed(layer)]
     if not convolutions:
         return []
     probe = keras.Model(inputs=inputs, outputs={layer.name: layer.output for layer in convolutions})
@@ -180,19 +182,40 @@ def kernel_pictures(
 ) -> tuple[dict[str, np.ndarray], dict[str, Figure]]:
     """Every conv layer's kernel (by layer name) and its grid (`<layer>.png`); for a model
     without convolutions, the first dense layer's weights and their image-shaped templates
-    (`<layer>_templates.png`)."""
-    convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+    (`<layer>_templates.png`).
+
+    A locally connected layer (`PositionKernels`) gives all its kernels, (out_h, out_w, kh,
+    kw, in_c, out_c), and the grid of those at the centre output position: one position's
+    kernels are what a conv layer shares over all of them."""
+    convs = [layer for layer in model.layers if _is_windowed(layer)]
     if convs:
-        weights = {layer.name: np.asarray(layer.kernel) for layer in convs}
-        figures = {
-            f"{name}.png": kernel_grid(kernel, title=f"{name} kernels")
-            for name, kernel in weights.items()
-        }
+        weights: dict[str, np.ndarray] = {}
+        figures: dict[str, Figure] = {}
+        for layer in convs:
+            if isinstance(layer, PositionKernels):
+                kernels = layer.position_kernels()
+                row, col = kernels.shape[0] // 2, kernels.shape[1] // 2
+                title = (
+                    f"{layer.name} kernels at output position ({row}, {col}) of "
+                    f"{kernels.shape[0]}x{kernels.shape[1]}, each position its own"
+                )
+                weights[layer.name] = kernels
+                figures[f"{layer.name}.png"] = kernel_grid(kernels[row, col], title=title)
+            else:
+                weights[layer.name] = np.asarray(layer.kernel)
+                figures[f"{layer.name}.png"] = kernel_grid(
+                    weights[layer.name], title=f"{layer.name} kernels"
+                )
         return weights, figures
     dense = next(layer for layer in model.layers if isinstance(layer, keras.layers.Dense))
     matrix = np.asarray(dense.kernel)
     figure = dense_templates(matrix, image_shape=image_shape, title=f"{dense.name} templates")
     return {dense.name: matrix}, {f"{dense.name}_templates.png": figure}
+
+
+def _is_windowed(layer: keras.layers.Layer) -> bool:
+    """A Conv2D layer, or a locally connected one (a kernel per position)."""
+    return isinstance(layer, keras.layers.Conv2D | PositionKernels)
 
 
 def _as_model_input(pixels: np.ndarray, expected: tuple[int | None, ...]) -> np.ndarray:
@@ -210,7 +233,7 @@ def _as_model_input(pixels: np.ndarray, expected: tuple[int | None, ...]) -> np.
 
 
 def _feature_map_figure(
-    layer: keras.layers.Conv2D, maps: np.ndarray, pixels: np.ndarray, max_maps: int
+    layer: keras.layers.Layer, maps: np.ndarray, pixels: np.ndarray, max_maps: int
 ) -> Figure:
     """The input image beside the first `max_maps` channels of `maps` (h, w, channels)."""
     height, width, channel_count = maps.shape
