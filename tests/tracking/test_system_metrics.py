@@ -42,7 +42,7 @@ def test_a_training_run_records_system_metrics(processed_mnist: Path, tmp_path: 
         "train.epochs=1",
         "train.verbose=0",
     ]
-    cfg = compose_stage_config(*overrides)
+    cfg = compose_stage_config("train", *overrides)
     assert cfg.tracking.system_metrics is True  # on by default
     previous_uri = mlflow.get_tracking_uri()
     try:
@@ -59,8 +59,8 @@ def test_a_training_run_records_system_metrics(processed_mnist: Path, tmp_path: 
 
 
 def test_the_switch_and_the_interval_are_checked() -> None:
-    assert compose_stage_config().tracking.system_metrics is True  # on by default
-    off = compose_stage_config("tracking.system_metrics=false").tracking
+    assert compose_stage_config("train").tracking.system_metrics is True  # on by default
+    off = compose_stage_config("train", "tracking.system_metrics=false").tracking
     assert off.system_metrics is False
     for override, message in [
         ("tracking.system_metrics=often", "tracking.system_metrics: Value 'often'"),
@@ -68,4 +68,4 @@ def test_the_switch_and_the_interval_are_checked() -> None:
         ("tracking.system_metrics_interval=fast", "tracking.system_metrics_interval: Value 'fast'"),
     ]:
         with pytest.raises(ConvscopeError, match=re.escape(message)):
-            compose_stage_config(override)
+            compose_stage_config("train", override)
