@@ -251,7 +251,7 @@ PIPELINE_MODELS = ("dense", "lenet5")
 PIPELINE_SEEDS = 2  # train.seed (42) and the next
 
 
-def tiny_config(*overrides: str, stage: str = "train", root: Path | None = None) -> Any:
+def build_tiny_config(*overrides: str, stage: str = "train", root: Path | None = None) -> Any:
     """The checked config of `python -m convscope.<stage>`, composed from the real conf/ with
     the suite's tiny settings (TINY_TRAINING, QUICK_TIMING and a quiet Keras, for the groups
     the stage has), then, with `root`, its outputs and MLflow store under `root`, then
@@ -274,6 +274,12 @@ def tiny_config(*overrides: str, stage: str = "train", root: Path | None = None)
                 f"tracking.artifact_location={root / 'mlartifacts'}",
             ]
     return compose_stage_config(stage, *tiny, *overrides)
+
+
+@pytest.fixture(scope="session")
+def tiny_config() -> Callable[..., Any]:
+    """`tiny_config(*overrides, stage="train", root=None)`: `build_tiny_config`."""
+    return build_tiny_config
 
 
 @pytest.fixture(scope="session")
@@ -462,7 +468,7 @@ class Workspace:
     def config(self, stage: str, *overrides: str) -> Any:
         """The (tiny) config `stage` gets on this workspace (`tiny_config`, no process)."""
         stage_overrides = [o for o in self.overrides() if not o.startswith("hydra.")]
-        return tiny_config(*stage_overrides, *overrides, stage=stage)
+        return build_tiny_config(*stage_overrides, *overrides, stage=stage)
 
     def run(self, stage: str, *arguments: str) -> subprocess.CompletedProcess[str]:
         """Run `python -m convscope.<stage> <arguments>` on this workspace from the repository

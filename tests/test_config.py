@@ -18,7 +18,6 @@ from convscope.errors import ConvscopeError
 from convscope.models.config import ModelConfig
 from convscope.records.seeds import training_seeds
 
-
 STAGES = ("download", "preprocess", "train", "evaluate", "compare", "sweep")
 
 
@@ -95,7 +94,7 @@ def schema_config_name(stage: str) -> str:
 def test_a_stage_refuses_a_group_it_does_not_read_in_one_line() -> None:
     with pytest.raises(ConfigCompositionException, match="Could not override 'model'"):
         compose_stage_config("download", "model=dense")
-    with pytest.raises(ConfigCompositionException, match="Could not override 'evaluate.verbose'"):
+    with pytest.raises(ConfigCompositionException, match=r"Could not override 'evaluate\.verbose'"):
         compose_stage_config("train", "evaluate.verbose=0")
 
 

@@ -111,7 +111,7 @@ def test_every_stage_of_the_pipeline_is_checked() -> None:
 def test_a_model_stage_imports_its_own_model_module_and_no_other() -> None:
     model_modules = {path.stem for path in (SRC / PACKAGE / "models").glob("*.py")}
     for name, (files, _) in STAGES.items():
-        stage, _, model = name.partition("@")
+        _, _, model = name.partition("@")
         imported = {path.stem for path in files if path.parent.name == "models"}
         architectures = imported & {p.stem for p in (REPO_ROOT / "conf" / "model").glob("*.yaml")}
         assert architectures == ({model} if model else set()), name

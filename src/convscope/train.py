@@ -18,6 +18,7 @@ from convscope.config import check_seeds, plain
 from convscope.data.config import DataConfig
 from convscope.models.config import ModelConfig
 from convscope.paths import PathsConfig
+from convscope.records.run import RunRecord
 from convscope.records.seeds import training_seeds
 from convscope.tracking.config import TrackingConfig
 from convscope.training.config import TrainConfig
@@ -45,26 +46,22 @@ class TrainStageConfig:
         return replace(self, train=replace(self.train, seed=seed))
 
 
-def train_every_seed(cfg: TrainStageConfig, sweep_tags: Mapping[str, str] | None = None) -> float:
-    """Train `cfg.model` once per seed; return the mean best validation accuracy.
-
-    `sweep_tags` are the tags of the sweep job this training is (`convscope.sweep`).
-    """
+def train_seed(cfg: TrainStageConfig, sweep_tags: Mapping[str, str] | None = None) -> RunRecord:
+    """Train `cfg.model` with seed `cfg.train.seed`: one MLflow run (`cfg` its params), one
+    seed folder. `sweep_tags` are the tags of the sweep job this training is
+    (`convscope.sweep`)."""
     # Imported here so that `--help` and config errors answer without loading TensorFlow.
     from convscope.training.trainer import train
 
+    groups = (cfg.model, cfg.data, cfg.train, cfg.tracking, cfg.paths)
+    return train(*groups, params=plain(cfg), sweep_tags=sweep_tags)
+
+
+def train_every_seed(cfg: TrainStageConfig, sweep_tags: Mapping[str, str] | None = None) -> float:
+    """Train `cfg.model` once per seed; return the mean best validation accuracy."""
     best = []
     for seed in training_seeds(cfg.train.seed, cfg.seeds):
-        seeded = cfg.for_seed(seed)
-        record = train(
-            seeded.model,
-            seeded.data,
-            seeded.train,
-            seeded.tracking,
-            seeded.paths,
-            params=plain(seeded),
-            sweep_tags=sweep_tags,
-        )
+        record = train_seed(cfg.for_seed(seed), sweep_tags)
         log.info(
             "%s seed %d: best val accuracy %.4f", cfg.model.name, seed, record.best_val_accuracy
         )

@@ -17,7 +17,6 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
-from convscope.cli import compose_stage_config
 from convscope.errors import ConvscopeError
 from convscope.evaluation.evaluator import evaluate
 
@@ -238,15 +237,11 @@ def test_training_run_missing_from_the_tracking_store_is_one_line(
     run_file = workspace.model_dir("lenet5") / "run.json"
     # A run.json from another store: its run id is unknown to this one.
     run_file.write_text(json.dumps(json.loads(run_file.read_text()) | {"run_id": "f" * 32}))
-    overrides = [o for o in workspace.overrides() if not o.startswith("hydra.")]
-    overrides[overrides.index(f"tracking.uri={workspace.tracking_uri}")] = (
-        f"tracking.uri={evaluated.tracking_uri}"
-    )
-    cfg = compose_stage_config(*overrides, "model=lenet5")
+    cfg = workspace.config("evaluate", f"tracking.uri={evaluated.tracking_uri}", "model=lenet5")
     previous_uri = mlflow.get_tracking_uri()
     try:
         with pytest.raises(ConvscopeError) as caught:
-            evaluate(cfg)
+            evaluate("lenet5", [cfg.train.seed], cfg.paths, cfg.evaluate, cfg.tracking)
     finally:
         mlflow.set_tracking_uri(previous_uri)
     message = str(caught.value)

@@ -1,4 +1,4 @@
-"""Running real sweeps (`python -m convscope.train --multirun ...`) on a few real MNIST images.
+"""Running real sweeps (`python -m convscope.sweep ...`) on a few real MNIST images.
 
 Each sweep runs once, in a subprocess whose working directory is the test's temporary folder:
 anything a job wrote to a relative path (such as the DVC output `models/`) would land there.
@@ -61,29 +61,30 @@ class Sweep:
 
 @pytest.fixture(scope="session")
 def sweeps_configured() -> None:
-    """Fail clearly when conf/config.yaml does not wire up the sweep callback and job folders."""
-    raw = OmegaConf.to_container(OmegaConf.load(CONFIG_DIR / "config.yaml"))
-    assert isinstance(raw, dict)
-    if {"hydra": "multirun"} not in raw["defaults"]:
-        pytest.fail("conf/config.yaml: its defaults must include `- hydra: multirun`")
-    for key in ("model_dir", "checkpoints"):
-        if "CONVSCOPE_SWEEP_JOB_DIR" not in raw["paths"][key]:
-            pytest.fail(f"conf/config.yaml: paths.{key} must be rooted at CONVSCOPE_SWEEP_JOB_DIR")
+    """Fail clearly when conf/ does not wire up the sweep callback and job folders."""
+    sweep = OmegaConf.load(CONFIG_DIR / "sweep.yaml")
+    if "mlflow_sweep" not in sweep.hydra.callbacks:
+        pytest.fail("conf/sweep.yaml: hydra.callbacks must hold mlflow_sweep")
+    paths = OmegaConf.to_container(OmegaConf.load(CONFIG_DIR / "paths" / "default.yaml"))
+    assert isinstance(paths, dict)
+    for key in ("models", "checkpoints"):
+        if "CONVSCOPE_SWEEP_JOB_DIR" not in paths[key]:
+            pytest.fail(f"conf/paths/default.yaml: {key} must be rooted at CONVSCOPE_SWEEP_JOB_DIR")
 
 
 @pytest.fixture
 def run_sweep(
     tmp_path: Path, processed_mnist: Path, sweeps_configured: None
 ) -> Callable[..., Sweep]:
-    """`run_sweep(*overrides)` runs `python -m convscope.train` with a temporary store and
-    sweep folder, small jobs and `overrides` (add `--multirun` for a grid)."""
+    """`run_sweep(*overrides)` runs `python -m convscope.sweep` with a temporary store and
+    sweep folder, small jobs and `overrides`."""
 
     def run(*overrides: str, timeout: float = 1200) -> Sweep:
         store = f"sqlite:///{tmp_path / 'mlflow.db'}"
         command = [
             sys.executable,
             "-m",
-            "convscope.train",
+            "convscope.sweep",
             *overrides,
             f"paths.processed={processed_mnist}",
             f"tracking.uri={store}",

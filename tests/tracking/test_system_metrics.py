@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import mlflow
@@ -25,28 +26,24 @@ EXPECTED = {
 
 
 @pytest.mark.slow
-def test_a_training_run_records_system_metrics(processed_mnist: Path, tmp_path: Path) -> None:
-    from convscope.training.trainer import train  # loads TensorFlow
+def test_a_training_run_records_system_metrics(
+    processed_mnist: Path, tmp_path: Path, tiny_config: Callable
+) -> None:
+    from convscope.train import train_seed  # loads TensorFlow when it trains
 
-    overrides = [
+    cfg = tiny_config(
         "model=dense",
         f"paths.processed={processed_mnist}",
-        f"paths.model_dir={tmp_path / 'models' / 'dense'}",
-        f"paths.checkpoints={tmp_path / 'checkpoints'}",
-        f"tracking.uri=sqlite:///{tmp_path / 'mlflow.db'}",
-        f"tracking.artifact_location={tmp_path / 'mlartifacts'}",
         "tracking.log_model=false",
         # Sampled often, so that a run of a few seconds surely gets samples on a fast machine.
         "tracking.system_metrics_interval=0.5",
         "train.subset=300",
-        "train.epochs=1",
-        "train.verbose=0",
-    ]
-    cfg = compose_stage_config("train", *overrides)
+        root=tmp_path,
+    )
     assert cfg.tracking.system_metrics is True  # on by default
     previous_uri = mlflow.get_tracking_uri()
     try:
-        run_id = train(cfg).run_id
+        run_id = train_seed(cfg).run_id
     finally:
         mlflow.set_tracking_uri(previous_uri)
 
