@@ -27,7 +27,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.errors import HydraException, MissingConfigException, OverrideParseException
 from hydra.types import RunMode
 from omegaconf import DictConfig
-from omegaconf.errors import ConfigAttributeError, OmegaConfBaseException
+from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException
 
 from convscope.config import omegaconf_error_line, stage_config
 from convscope.console import tensorflow_notices_filtered
@@ -134,6 +134,9 @@ def config_error_line(err: HydraException | OmegaConfBaseException) -> str:
     if isinstance(cause, ConfigAttributeError) and "is not in struct" in str(cause):
         # An override of a key the composed config lacks (a typo, or another model's key).
         return f"{cause.full_key}: unknown key {cause.key!r}, not in conf/ (check the spelling)"
+    if isinstance(cause, ConfigKeyError) and "is not in struct" in str(cause):
+        # An override of a group the stage's config does not compose (it does not read it).
+        return f"{cause.full_key}: not a config group of this stage ({first_line(err)})"
     if isinstance(cause, OmegaConfBaseException):
         in_file = re.match(r"In '([^']+)'", str(err))
         suffix = f" (in conf/{in_file.group(1)}.yaml)" if in_file else ""

@@ -16,7 +16,7 @@ from convscope.records.files import read_json_record, write_json
 from convscope.records.history import EPOCH, History
 from convscope.records.seeds import train_hint
 
-RUN_FILE = "run.json"  # in the seed's folder of `paths.model_dir`
+RUN_FILE = "run.json"  # in the seed's folder of `paths.model_dir(model)`
 MODEL_FILE = "model.keras"  # beside it
 # What a reader needs; the rest may be absent from a run.json of an older version.
 REQUIRED_KEYS = ("run_id", "tracking_uri", "epochs", "train_seconds", "seconds_per_epoch")
