@@ -71,7 +71,7 @@ def run_stage(cfg_overrides: Sequence[str], workdir: Path) -> Timing:
     cfg = compose_stage_config(
         "train",
         *cfg_overrides,
-        f"paths.models={run_dir / 'models'}",
+        f"paths.models_root={run_dir / 'models'}",
         f"paths.checkpoints={run_dir / 'checkpoints'}",
         f"tracking.uri=sqlite:///{workdir / 'mlflow.db'}",
         f"tracking.artifact_location={workdir / 'mlartifacts'}",

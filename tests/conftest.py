@@ -267,7 +267,8 @@ def build_tiny_config(*overrides: str, stage: str = "train", root: Path | None =
         tiny += [f"evaluate.{key}={value}" for key, value in QUICK_TIMING.items()]
         tiny.append("evaluate.verbose=0")
     if root is not None:
-        tiny += [f"paths.{key}={root / key}" for key in ("models", "checkpoints", "reports")]
+        folders = {"models_root": "models", "checkpoints": "checkpoints", "reports": "reports"}
+        tiny += [f"paths.{key}={root / folder}" for key, folder in folders.items()]
         if "tracking" in groups:
             tiny += [
                 f"tracking.uri=sqlite:///{root / 'mlflow.db'}",
@@ -456,7 +457,7 @@ class Workspace:
         """Hydra overrides pointing a stage at this workspace."""
         return [
             f"paths.processed={self.processed}",
-            f"paths.models={self.root / 'models'}",
+            f"paths.models_root={self.root / 'models'}",
             f"paths.checkpoints={self.root / 'checkpoints'}",
             f"paths.reports={self.reports}",
             f"tracking.uri={self.tracking_uri}",

@@ -12,19 +12,19 @@ from omegaconf import MISSING
 class PathsConfig:
     """The folders of the pipeline's data, models, resume state and reports.
 
-    `models` and `checkpoints` hold one folder per model, named after it: `model_dir(name)`
+    `models_root` and `checkpoints` hold one folder per model, named after it: `model_dir(name)`
     and `checkpoint_dir(name)` are the only places that spell them.
     """
 
     raw: str = MISSING
     processed: str = MISSING
-    models: str = MISSING
+    models_root: str = MISSING
     checkpoints: str = MISSING
     reports: str = MISSING
 
     def model_dir(self, name: str) -> Path:
-        """The folder of model `name`'s trained seeds (`<models>/<name>`)."""
-        return Path(self.models) / name
+        """The folder of model `name`'s trained seeds (`<models_root>/<name>`)."""
+        return Path(self.models_root) / name
 
     def checkpoint_dir(self, name: str) -> Path:
         """The folder of model `name`'s resume state (`<checkpoints>/<name>`)."""

@@ -2,7 +2,7 @@
 
 Trains the model once per seed (`train.seed`, `train.seed + 1`, ... `seeds` of them) in this
 one process, each seed its own MLflow run and its own `seed-<seed>/` folder of the model's
-folder of `paths.models`. Returns the mean best validation accuracy over the seeds, so Hydra
+folder of `paths.models_root`. Returns the mean best validation accuracy over the seeds, so Hydra
 sweepers (Optuna, through `convscope.sweep`) can maximise it.
 """
 

@@ -67,7 +67,7 @@ def sweeps_configured() -> None:
         pytest.fail("conf/sweep.yaml: hydra.callbacks must hold mlflow_sweep")
     paths = OmegaConf.to_container(OmegaConf.load(CONFIG_DIR / "paths" / "default.yaml"))
     assert isinstance(paths, dict)
-    for key in ("models", "checkpoints"):
+    for key in ("models_root", "checkpoints"):
         if "CONVSCOPE_SWEEP_JOB_DIR" not in paths[key]:
             pytest.fail(f"conf/paths/default.yaml: {key} must be rooted at CONVSCOPE_SWEEP_JOB_DIR")
 

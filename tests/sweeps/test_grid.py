@@ -40,7 +40,7 @@ def test_grid_sweep_nests_every_job_under_one_parent(run_sweep: Callable[..., An
         job_dir = sweep.folder / str(num)
         assert run.data.tags["sweep_job_dir"] == str(job_dir)
         model_dir = seed_dir(job_dir / "models" / run.data.params["model.name"], 42)
-        assert run.data.params["paths.models"] == str(job_dir / "models")
+        assert run.data.params["paths.models_root"] == str(job_dir / "models")
         assert (model_dir / "model.keras").is_file()
     assert not (sweep.workdir / "models").exists()
     assert not (sweep.workdir / "checkpoints").exists()
