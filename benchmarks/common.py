@@ -20,7 +20,7 @@ import numpy as np
 from omegaconf import OmegaConf
 
 from convscope.cli import CONFIG_DIR
-from convscope.config import StageConfig
+from convscope.train import TrainStageConfig
 
 REPO = CONFIG_DIR.parent
 DEFAULT_PROCESSED = REPO / "data" / "processed" / "mnist"
@@ -83,7 +83,7 @@ def median(values: Sequence[float]) -> float:
     return (ordered[middle - 1] + ordered[middle]) / 2
 
 
-def model_inputs(cfg: StageConfig, split: str) -> tuple[np.ndarray, np.ndarray]:
+def model_inputs(cfg: TrainStageConfig, split: str) -> tuple[np.ndarray, np.ndarray]:
     """One split as the train stage feeds it: float32 (N, H, W, 1) images and uint8 labels;
     the training split cut to `train.subset` images when that is set."""
     from convscope.data.arrays import as_model_input, load_split

@@ -95,10 +95,10 @@ def measure_training_flops(
     epochs, warmups, macs = {}, {}, {}
     for name in models:
         cfg = compose_stage_config(
-            f"model={name}", f"paths.processed={processed}", f"train.subset={images}"
+            "train", f"model={name}", f"paths.processed={processed}", f"train.subset={images}"
         )
         x, y = model_inputs(cfg, "train")
-        model = compiled_model(cfg, len(x))
+        model = compiled_model(cfg.model, cfg.data, cfg.train, len(x))
         macs[name] = int(layer_table(model)["macs"].sum())
         epochs[name] = training_epoch(model, x, y, cfg.train.batch_size)
         small = min(len(x), 4 * cfg.train.batch_size)

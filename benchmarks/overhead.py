@@ -2,13 +2,13 @@
 
 What is timed (process start excluded, data read from the same `.npy` files by both):
 
-- stage, end to end: one call of `convscope.training.trainer.train(cfg)` with the real
+- stage, end to end: one call of `convscope.train.train_seed(cfg)` with the real
   composed config (`train.epochs` epochs, validation every epoch, MLflow logging to a
   SQLite store in a temporary folder, BackupAndRestore checkpoints, history CSV, kernels,
   feature maps, the logged and saved model, `run.json`); Keras' progress output goes to a
   null file;
 - stage, fit: the `model.fit` call inside it (callbacks included), and the stage's other
-  parts, as the trainer times them itself (`TrainResult.spans`);
+  parts, as the trainer times them itself (its run's `time_<part>_seconds` metrics);
 - baseline, end to end: load the arrays, build and compile the same model with the same
   optimizer, schedule and `steps_per_execution`, then `model.fit(x, y, batch_size,
   epochs, validation_data=(x_val, y_val), verbose=0)` with no callbacks;
@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -44,6 +45,7 @@ from benchmarks.common import (
     model_inputs,
 )
 from convscope.cli import compose_stage_config
+from convscope.training.spans import metric_name
 
 
 @dataclass(frozen=True)
@@ -61,21 +63,29 @@ class Timing:
 def run_stage(cfg_overrides: Sequence[str], workdir: Path) -> Timing:
     """One call of the real train stage function, writing under `workdir`; its parts as the
     trainer timed them."""
-    from convscope.training.trainer import train
+    from mlflow.tracking import MlflowClient
+
+    from convscope.train import train_seed
 
     run_dir = Path(tempfile.mkdtemp(prefix="stage-", dir=workdir))
     cfg = compose_stage_config(
+        "train",
         *cfg_overrides,
-        f"paths.model_dir={run_dir / 'model'}",
+        f"paths.models_root={run_dir / 'models'}",
         f"paths.checkpoints={run_dir / 'checkpoints'}",
         f"tracking.uri=sqlite:///{workdir / 'mlflow.db'}",
         f"tracking.artifact_location={workdir / 'mlartifacts'}",
     )
     with open(os.devnull, "w") as null, contextlib.redirect_stdout(null):
         start = time.perf_counter()
-        result = train(cfg)
+        record = train_seed(cfg)
         total = time.perf_counter() - start
-    parts = dict(result.spans)
+    metrics = MlflowClient(str(cfg.tracking.uri)).get_run(record.run_id).data.metrics
+    parts = {
+        part.group(1): seconds
+        for key, seconds in metrics.items()
+        if (part := re.fullmatch(metric_name("(.+)"), key))
+    }
     return Timing(total=total, fit=parts.pop("fit"), parts=parts)
 
 
@@ -85,14 +95,14 @@ def run_baseline(cfg_overrides: Sequence[str]) -> Timing:
 
     from convscope.training.trainer import compiled_model
 
-    cfg = compose_stage_config(*cfg_overrides)
+    cfg = compose_stage_config("train", *cfg_overrides)
     keras.backend.clear_session()
     keras.utils.set_random_seed(cfg.train.seed)
 
     start = time.perf_counter()
     x_train, y_train = model_inputs(cfg, "train")
     x_val, y_val = model_inputs(cfg, "val")
-    model = compiled_model(cfg, len(x_train))
+    model = compiled_model(cfg.model, cfg.data, cfg.train, len(x_train))
     fit_start = time.perf_counter()
     model.fit(
         x_train,
@@ -125,7 +135,7 @@ def measure_overhead(
 
     full = DatasetMeta.read(processed / META_FILE).counts["train"]
     images = subset or full
-    default_images = full * int(compose_stage_config().train.epochs)
+    default_images = full * int(compose_stage_config("train").train.epochs)
     rows, parts = [], {}
     with tempfile.TemporaryDirectory(prefix="convscope-overhead-") as tmp:
         workdir = Path(tmp)

@@ -49,12 +49,17 @@ def _fit_setup(model: str, overrides: Sequence[str], processed: Path, seed: int 
 
     extra = [] if seed is None else [f"train.seed={seed}"]
     cfg = compose_stage_config(
-        f"model={model}", f"paths.processed={processed}", *overrides, *extra, "train.verbose=0"
+        "train",
+        f"model={model}",
+        f"paths.processed={processed}",
+        *overrides,
+        *extra,
+        "train.verbose=0",
     )
     train_cfg = cfg.train
     configure_tensorflow(train_cfg)
     x_train, y_train = model_inputs(cfg, "train")
-    net = compiled_model(cfg, len(x_train))
+    net = compiled_model(cfg.model, cfg.data, cfg.train, len(x_train))
     return cfg, train_cfg, net, (x_train, y_train)
 
 

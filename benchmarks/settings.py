@@ -85,6 +85,7 @@ def epoch_runner(
     from convscope.training.trainer import compiled_model
 
     cfg = compose_stage_config(
+        "train",
         f"model={model}",
         f"paths.processed={processed}",
         f"train.subset={images}",
@@ -95,7 +96,7 @@ def epoch_runner(
     previous_policy = keras.config.dtype_policy()
     keras.config.set_dtype_policy(setting.policy)
     try:
-        net = compiled_model(cfg, len(x), **setting.compile_options)
+        net = compiled_model(cfg.model, cfg.data, cfg.train, len(x), **setting.compile_options)
     finally:
         keras.config.set_dtype_policy(previous_policy)
 
@@ -208,7 +209,7 @@ def child_main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--images", type=int, required=True)
     parser.add_argument("--override", action="append", default=[])
     args = parser.parse_args(argv)
-    cfg = compose_stage_config(f"model={args.model}", *args.override)
+    cfg = compose_stage_config("train", f"model={args.model}", *args.override)
     configure_tensorflow(cfg.train)
     timed, warm = epoch_runner(
         args.processed, args.model, args.images, Setting("child", tuple(args.override))

@@ -77,13 +77,13 @@ def train_until(cfg_overrides: Sequence[str], target: float) -> Progress:
     from convscope.training.callbacks import early_stopping
     from convscope.training.trainer import compiled_model, configure_tensorflow
 
-    cfg = compose_stage_config(*cfg_overrides, "train.verbose=0")
+    cfg = compose_stage_config("train", *cfg_overrides, "train.verbose=0")
     train_cfg = cfg.train
     configure_tensorflow(train_cfg)
     x_train, y_train = model_inputs(cfg, "train")
     x_val, y_val = model_inputs(cfg, "val")
     x_test, y_test = model_inputs(cfg, "test")
-    model = compiled_model(cfg, len(x_train))
+    model = compiled_model(cfg.model, cfg.data, cfg.train, len(x_train))
     clock = _test_clock(x_test, y_test, target, started=time.perf_counter())
     callbacks = [clock, *early_stopping(train_cfg.early_stopping)]
     model.fit(

@@ -232,6 +232,38 @@ PIPELINE_MODELS = ("dense", "lenet5")
 PIPELINE_SEEDS = 2  # train.seed (42) and the next
 
 
+def build_tiny_config(*overrides: str, stage: str = "train", root: Path | None = None) -> Any:
+    """The checked config of `python -m convscope.<stage>`, composed from the real conf/ with
+    the suite's tiny settings (TINY_TRAINING, QUICK_TIMING and a quiet Keras, for the groups
+    the stage has), then, with `root`, its outputs and MLflow store under `root`, then
+    `overrides`. The one way the suite builds a config without a process."""
+    from convscope.cli import compose_config, compose_stage_config
+
+    groups = set(compose_config(stage))
+    tiny = []
+    if "train" in groups:
+        tiny += [f"train.{key}={value}" for key, value in TINY_TRAINING.items()]
+        tiny.append("train.verbose=0")
+    if "evaluate" in groups:
+        tiny += [f"evaluate.{key}={value}" for key, value in QUICK_TIMING.items()]
+        tiny.append("evaluate.verbose=0")
+    if root is not None:
+        folders = {"models_root": "models", "checkpoints": "checkpoints", "reports": "reports"}
+        tiny += [f"paths.{key}={root / folder}" for key, folder in folders.items()]
+        if "tracking" in groups:
+            tiny += [
+                f"tracking.uri=sqlite:///{root / 'mlflow.db'}",
+                f"tracking.artifact_location={root / 'mlartifacts'}",
+            ]
+    return compose_stage_config(stage, *tiny, *overrides)
+
+
+@pytest.fixture(scope="session")
+def tiny_config() -> Callable[..., Any]:
+    """`tiny_config(*overrides, stage="train", root=None)`: `build_tiny_config`."""
+    return build_tiny_config
+
+
 @pytest.fixture(scope="session")
 def quick_timing() -> tuple[str, ...]:
     """Hydra overrides (`evaluate.timing...`) that make the evaluate stage's speed
@@ -406,8 +438,8 @@ class Workspace:
         """Hydra overrides pointing a stage at this workspace."""
         return [
             f"paths.processed={self.processed}",
-            f"paths.model_dir={self.root / 'models'}/${{model.name}}",
-            f"paths.checkpoints={self.root / 'checkpoints'}/${{model.name}}",
+            f"paths.models_root={self.root / 'models'}",
+            f"paths.checkpoints={self.root / 'checkpoints'}",
             f"paths.reports={self.reports}",
             f"tracking.uri={self.tracking_uri}",
             f"tracking.artifact_location={self.root / 'mlartifacts'}",
@@ -415,12 +447,10 @@ class Workspace:
             f"hydra.sweep.dir={self.root / 'multirun'}",
         ]
 
-    def config(self, *overrides: str) -> Any:
-        """The `StageConfig` a stage gets on this workspace (Hydra's compose API, no process)."""
-        from convscope.cli import compose_stage_config
-
+    def config(self, stage: str, *overrides: str) -> Any:
+        """The (tiny) config `stage` gets on this workspace (`tiny_config`, no process)."""
         stage_overrides = [o for o in self.overrides() if not o.startswith("hydra.")]
-        return compose_stage_config(*stage_overrides, *overrides)
+        return build_tiny_config(*stage_overrides, *overrides, stage=stage)
 
     def run(self, stage: str, *arguments: str) -> subprocess.CompletedProcess[str]:
         """Run `python -m convscope.<stage> <arguments>` on this workspace from the repository

@@ -1,27 +1,39 @@
 """DVC must never lie: every module a stage imports is one of that stage's dependencies.
 
 A stage whose code changed must be stale in `dvc status`. For each stage of `dvc.yaml` (as DVC
-itself resolves it) this computes the modules of `convscope` that the stage's entry point
-imports, directly or not, at module level or inside functions (grimp, the import graph behind
-import-linter), plus every Hydra `_target_` in `conf/` (Hydra imports callbacks in every run),
+itself resolves it, so `foreach` stages one per model) this computes the modules of `convscope`
+that the stage's entry point imports, directly or not, at module level or inside functions
+(grimp, the import graph behind import-linter), plus every `_target_` of the config the stage's
+command composes (its model's module, which the config check imports; any Hydra callback),
 plus the packages' `__init__.py` files Python runs on the way, and checks that each file lies
-in a declared dependency (the file itself or a folder holding it).
+in a declared dependency (the file itself or a folder holding it). And the other way round,
+through DVC itself: editing one model's module makes exactly that model's stages stale, and
+editing the sweep code none.
 """
 
 from __future__ import annotations
 
+import importlib
+import json
 import re
+import shlex
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import grimp
 import pytest
 from dvc.repo import Repo
+from omegaconf import OmegaConf
+
+from convscope.cli import compose_config
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SRC = REPO_ROOT / "src"
 PACKAGE = "convscope"
-STAGE_MODULE = re.compile(r"python -m (convscope(?:\.\w+)+)")
-HYDRA_TARGET = re.compile(r"_target_:\s*(convscope(?:\.\w+)+)")
+STAGE_COMMAND = re.compile(r"python -m (convscope(?:\.\w+)+)(.*)")
 
 
 def module_file(module: str) -> Path:
@@ -31,15 +43,32 @@ def module_file(module: str) -> Path:
     return path.relative_to(REPO_ROOT)
 
 
-def hydra_target_modules(graph: grimp.ImportGraph) -> set[str]:
-    """Modules that `_target_` entries in `conf/` name (the module part of `pkg.mod.Class`)."""
+def targets(node: Any) -> Iterator[str]:
+    """Every `_target_` value in a config (nested dicts and lists)."""
+    if isinstance(node, dict):
+        if isinstance(node.get("_target_"), str):
+            yield node["_target_"]
+        for value in node.values():
+            yield from targets(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from targets(value)
+
+
+def target_modules(graph: grimp.ImportGraph, module: str, arguments: list[str]) -> set[str]:
+    """The `convscope` modules that the `_target_` entries of the config composed by
+    `python -m <module> <arguments>` name (the module part of `pkg.mod.Class`), Hydra's own
+    config (callbacks) included."""
+    stage = importlib.import_module(module).main
+    config = compose_config(stage.config_name, *arguments, return_hydra_config=True)
     modules = set()
-    for config in (REPO_ROOT / "conf").rglob("*.yaml"):
-        for dotted in HYDRA_TARGET.findall(config.read_text()):
-            parts = dotted.split(".")
-            while parts and ".".join(parts) not in graph.modules:
-                parts.pop()
-            assert parts, f"{config}: _target_ {dotted} names no convscope module"
+    for dotted in targets(OmegaConf.to_container(config, resolve=False)):
+        parts = dotted.split(".")
+        while parts and ".".join(parts) not in graph.modules:
+            parts.pop()
+        if dotted.startswith(f"{PACKAGE}."):
+            assert parts, f"{module} {arguments}: _target_ {dotted} names no convscope module"
+        if parts:
             modules.add(".".join(parts))
     return modules
 
@@ -57,15 +86,16 @@ def imported_files(graph: grimp.ImportGraph, entry_points: set[str]) -> set[Path
 def stage_imports() -> dict[str, tuple[set[Path], list[Path]]]:
     """Per stage of dvc.yaml: (files its code imports, its declared dependency paths)."""
     graph = grimp.build_graph(PACKAGE)
-    targets = hydra_target_modules(graph)
     result = {}
     with Repo(str(REPO_ROOT)) as repo:
         for stage in repo.index.stages:
-            entries = set(STAGE_MODULE.findall(stage.cmd))
-            if not entries:
+            command = STAGE_COMMAND.search(stage.cmd)
+            if command is None:
                 continue
+            module, arguments = command.group(1), shlex.split(command.group(2))
+            entries = {module} | target_modules(graph, module, arguments)
             deps = [Path(dep.def_path) for dep in stage.deps]
-            result[stage.addressing] = (imported_files(graph, entries | targets), deps)
+            result[stage.addressing] = (imported_files(graph, entries), deps)
     return result
 
 
@@ -76,6 +106,23 @@ def test_every_stage_of_the_pipeline_is_checked() -> None:
     assert {"download", "preprocess", "compare"} <= set(STAGES)
     assert any(name.startswith("train@") for name in STAGES)
     assert any(name.startswith("evaluate@") for name in STAGES)
+
+
+def test_a_model_stage_imports_its_own_model_module_and_no_other() -> None:
+    model_modules = {path.stem for path in (SRC / PACKAGE / "models").glob("*.py")}
+    for name, (files, _) in STAGES.items():
+        _, _, model = name.partition("@")
+        imported = {path.stem for path in files if path.parent.name == "models"}
+        architectures = imported & {p.stem for p in (REPO_ROOT / "conf" / "model").glob("*.yaml")}
+        assert architectures == ({model} if model else set()), name
+        assert imported <= model_modules
+
+
+def test_no_stage_imports_the_sweep_code() -> None:
+    for name, (files, deps) in STAGES.items():
+        sweeps = Path("src", PACKAGE, "sweeps")
+        assert not [path for path in files if sweeps in path.parents], name
+        assert not [dep for dep in deps if dep == sweeps or sweeps in dep.parents], name
 
 
 def missing_deps(files: set[Path], deps: list[Path]) -> list[str]:
@@ -170,3 +217,61 @@ def test_evaluate_depends_on_the_files_its_training_writes() -> None:
         deps = {str(dep.def_path) for dep in stages[name].deps}
         needed = {f"models/{model}"}
         assert needed <= deps, f"{name}: dvc.yaml deps lack {sorted(needed - deps)}"
+
+
+def stand_in_outputs(root: Path) -> None:
+    """An empty file or folder for every output of the pipeline at `root`, so that `dvc
+    commit` can record every stage as run, without running any."""
+    with Repo(str(root)) as repo:
+        outs = [Path(out.fs_path) for stage in repo.index.stages for out in stage.outs]
+    for out in outs:
+        if out.suffix:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.touch()
+        else:
+            out.mkdir(parents=True, exist_ok=True)
+            (out / "stand-in").touch()
+
+
+def stale_stages(root: Path, env: dict[str, str]) -> set[str]:
+    """The stages `dvc status` calls changed."""
+    result = subprocess.run(
+        [sys.executable, "-m", "dvc", "status", "--json"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return set(json.loads(result.stdout))
+
+
+@pytest.mark.slow
+def test_dvc_status_after_editing_a_model_or_the_sweeps(
+    tmp_path: Path, project_copy: Callable[[Path], Path], stage_env: Callable[..., dict[str, str]]
+) -> None:
+    """Through DVC itself: a comment added to models/lenet5.py makes exactly LeNet-5's train
+    and evaluate stages stale (`dvc repro` then reruns compare, which reads their outputs);
+    one added to the sweep code, none."""
+    root = project_copy(tmp_path / "project")
+    env = stage_env(tmp_path / "no-mirror")
+    stand_in_outputs(root)
+    subprocess.run(
+        [sys.executable, "-m", "dvc", "commit", "--force", "--quiet"],
+        cwd=root,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    assert stale_stages(root, env) == set()
+
+    for module, stale in [
+        ("models/lenet5.py", {"train@lenet5", "evaluate@lenet5"}),
+        ("sweeps/callback.py", set()),
+        ("sweeps/job.py", set()),
+    ]:
+        path = root / "src" / PACKAGE / module
+        original = path.read_text()
+        path.write_text(original + "# an edit\n")
+        assert stale_stages(root, env) == stale, module
+        path.write_text(original)

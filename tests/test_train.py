@@ -40,7 +40,7 @@ def train_command(tmp: Path, processed: Path, *overrides: str) -> list[str]:
 def train_overrides(tmp: Path, processed: Path) -> list[str]:
     return [
         f"paths.processed={processed}",
-        f"paths.model_dir={tmp / 'models' / 'lenet5'}",
+        f"paths.models_root={tmp / 'models'}",
         f"paths.checkpoints={tmp / 'checkpoints'}",
         f"tracking.uri=sqlite:///{tmp / 'mlflow.db'}",
         f"tracking.artifact_location={tmp / 'mlartifacts'}",

@@ -1,24 +1,25 @@
 """Plumbing shared by the stage entry points (`python -m convscope.<stage>`).
 
-Every stage is a Hydra app composed from the repository's `conf/` folder, whose config is
-checked once, at the stage's entry, and handed to the stage as a typed `StageConfig`
-(`convscope.config`). A `ConvscopeError` raised by a stage or by that check (unknown key,
+Every stage is a Hydra app on its own primary config, `conf/<stage>.yaml`, which composes
+only the config groups the stage reads. The composed config is checked once, at the stage's
+entry, against the stage's schema (`convscope.config.stage_config`) and handed to the stage
+as that typed object. A `ConvscopeError` raised by a stage or by that check (unknown key,
 wrong type, impossible value), and a config Hydra cannot compose (unknown option, bad
-override), become a one-line `error: ...` on stderr and exit status 1, instead of a
-traceback. `compose_stage_config(*overrides)` gives tests and benchmarks the same config
-without a process.
+override, a group the stage does not read), become a one-line `error: ...` on stderr and
+exit status 1, instead of a traceback. `Stage.config(*overrides)` gives tests and benchmarks
+the same config without a process.
 """
 
 from __future__ import annotations
 
 import functools
-import logging
+import importlib
 import os
 import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import hydra
 from hydra import compose, initialize_config_dir
@@ -26,11 +27,13 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.errors import HydraException, MissingConfigException, OverrideParseException
 from hydra.types import RunMode
 from omegaconf import DictConfig
-from omegaconf.errors import ConfigAttributeError, OmegaConfBaseException
+from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException
 
-from convscope.config import StageConfig, omegaconf_error_line, stage_config
+from convscope.config import omegaconf_error_line, stage_config
 from convscope.console import tensorflow_notices_filtered
 from convscope.errors import ConvscopeError, first_line
+
+Schema = TypeVar("Schema")
 
 
 def config_dir() -> Path:
@@ -41,46 +44,62 @@ def config_dir() -> Path:
     (editable) from another checkout.
     """
     here = Path.cwd() / "conf"
-    if (here / "config.yaml").is_file():
+    if (here / "paths").is_dir():
         return here
     return Path(__file__).resolve().parents[2] / "conf"
 
 
 CONFIG_DIR = config_dir()
 
-log = logging.getLogger(__name__)
 
-
-def compose_config(*overrides: str, return_hydra_config: bool = False) -> DictConfig:
-    """`conf/config.yaml` composed with Hydra `overrides`, as a stage composes it."""
+def compose_config(
+    config_name: str, *overrides: str, return_hydra_config: bool = False
+) -> DictConfig:
+    """`conf/<config_name>.yaml` composed with Hydra `overrides`, as its stage composes it."""
     with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
-        return compose("config", overrides=list(overrides), return_hydra_config=return_hydra_config)
+        return compose(
+            config_name, overrides=list(overrides), return_hydra_config=return_hydra_config
+        )
 
 
-def compose_stage_config(*overrides: str) -> StageConfig:
-    """The checked config a stage gets for Hydra `overrides` (for tests and benchmarks)."""
-    return stage_config(compose_config(*overrides))
+def compose_stage_config(stage: str, *overrides: str) -> Any:
+    """The checked config of `python -m convscope.<stage>` for Hydra `overrides` (for tests
+    and benchmarks: no process, no Hydra run)."""
+    module = importlib.import_module(f"convscope.{stage}")
+    return module.main.config(*overrides)
 
 
-def stage(task: Callable[[StageConfig], Any]) -> Callable[[], Any]:
-    """Turn `task(cfg)` into a Hydra app on `conf/config.yaml` that checks the config once,
-    hands `task` the typed `StageConfig`, and turns user errors into one line."""
+class Stage(Generic[Schema]):
+    """A stage's entry point: calling it runs `task(config)` as a Hydra app on
+    `conf/<config_name>.yaml`, with the config checked once against `schema`; user errors
+    become one line."""
 
-    @functools.wraps(task)
-    def run(cfg: DictConfig) -> Any:
-        try:
-            return task(stage_config(cfg))
-        except ConvscopeError as err:
-            if HydraConfig.get().mode == RunMode.MULTIRUN:
-                # One job of a sweep fails alone: Hydra records it and the other jobs run.
-                print(f"error: {err}", file=sys.stderr, flush=True)
-                raise
-            _exit_with(str(err))
+    def __init__(
+        self, task: Callable[[Schema], Any], schema: type[Schema], config_name: str
+    ) -> None:
+        self.task, self.schema, self.config_name = task, schema, config_name
+        functools.update_wrapper(self, task)
 
-    app = hydra.main(config_path=str(CONFIG_DIR), config_name="config", version_base="1.3")(run)
+    def config(self, *overrides: str) -> Schema:
+        """The checked config the stage gets for Hydra `overrides` (no process, no Hydra run)."""
+        return stage_config(self.schema, compose_config(self.config_name, *overrides))
 
-    @functools.wraps(task)
-    def main() -> Any:
+    def __call__(self) -> Any:
+        # Wrapped as the task, so that Hydra names the job after the stage's module.
+        @functools.wraps(self.task)
+        def run(cfg: DictConfig) -> Any:
+            try:
+                return self.task(stage_config(self.schema, cfg))
+            except ConvscopeError as err:
+                if HydraConfig.get().mode == RunMode.MULTIRUN:
+                    # One job of a sweep fails alone: Hydra records it and the other jobs run.
+                    print(f"error: {err}", file=sys.stderr, flush=True)
+                    raise
+                _exit_with(str(err))
+
+        app = hydra.main(
+            config_path=str(CONFIG_DIR), config_name=self.config_name, version_base="1.3"
+        )(run)
         # Hydra prints a composition error (unknown key, wrong type, unknown option, bad
         # override) over several lines, unless HYDRA_FULL_ERROR=1 makes it re-raise the
         # error: we set it and print one line. A user who set HYDRA_FULL_ERROR=1 gets the trace.
@@ -94,7 +113,18 @@ def stage(task: Callable[[StageConfig], Any]) -> Callable[[], Any]:
                     raise
                 _exit_with(config_error_line(err))
 
-    return main
+
+def stage(schema: type[Schema]) -> Callable[[Callable[[Schema], Any]], Stage[Schema]]:
+    """Decorator: `task(cfg)` of module `convscope.<name>` as the `Stage` on `conf/<name>.yaml`
+    whose config is checked against `schema`."""
+
+    def wrap(task: Callable[[Schema], Any]) -> Stage[Schema]:
+        # Run as `python -m convscope.<name>`, the module is `__main__`; its spec keeps the name.
+        spec = getattr(sys.modules[task.__module__], "__spec__", None)
+        module = spec.name if spec is not None else task.__module__
+        return Stage(task, schema, module.rsplit(".", 1)[-1])
+
+    return wrap
 
 
 def config_error_line(err: HydraException | OmegaConfBaseException) -> str:
@@ -104,6 +134,9 @@ def config_error_line(err: HydraException | OmegaConfBaseException) -> str:
     if isinstance(cause, ConfigAttributeError) and "is not in struct" in str(cause):
         # An override of a key the composed config lacks (a typo, or another model's key).
         return f"{cause.full_key}: unknown key {cause.key!r}, not in conf/ (check the spelling)"
+    if isinstance(cause, ConfigKeyError) and "is not in struct" in str(cause):
+        # An override of a group the stage's config does not compose (it does not read it).
+        return f"{cause.full_key}: not a config group of this stage ({first_line(err)})"
     if isinstance(cause, OmegaConfBaseException):
         in_file = re.match(r"In '([^']+)'", str(err))
         suffix = f" (in conf/{in_file.group(1)}.yaml)" if in_file else ""

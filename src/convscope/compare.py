@@ -16,16 +16,20 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from convscope.atomic import atomic_path, write_text
 from convscope.cli import stage
-from convscope.config import StageConfig
+from convscope.comparison.config import CompareConfig
+from convscope.data.config import DataConfig
+from convscope.paths import PathsConfig
 from convscope.report import save_figure
 from convscope.report.comparison import comparison_markdown, comparison_table, summary_sentences
 from convscope.report.comparison_figures import kernel_gallery
 from convscope.tracking.comparison_run import log_comparison
+from convscope.tracking.config import TrackingConfig
 from convscope.tracking.registry import Candidate, register_models
 
 if TYPE_CHECKING:
@@ -36,8 +40,18 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-@stage
-def main(cfg: StageConfig) -> None:
+@dataclass(frozen=True)
+class CompareStageConfig:
+    """The compare stage's config (`conf/compare.yaml`): the groups it reads."""
+
+    paths: PathsConfig
+    data: DataConfig
+    tracking: TrackingConfig
+    compare: CompareConfig
+
+
+@stage(CompareStageConfig)
+def main(cfg: CompareStageConfig) -> None:
     """Compare the evaluated models over their seeds."""
     settings = cfg.compare
     # Imported here: collecting loads the models, and so TensorFlow, whose start-up notices
@@ -55,7 +69,7 @@ def main(cfg: StageConfig) -> None:
     )
     from convscope.comparison.verdict import verdict_sentences, winner
 
-    results = collect_results(cfg)
+    results = collect_results(cfg.paths)
     labels, predictions = predictions_from_tables(
         {result.name: {s.seed: s.predictions for s in result.seeds} for result in results}
     )

@@ -1,150 +1,92 @@
-"""A stage's whole config, checked once and typed: `stage_config(composed) -> StageConfig`.
+"""A stage's config, checked once and typed: `stage_config(schema, composed) -> schema`.
 
-Every config group has a schema in the package that owns it: a dataclass of types and value
-checks whose fields have no values (every value lives in `conf/`). The model group's schema
-is the class its YAML names as `_target_` (a `convscope.models.config.ModelConfig`), so
-nothing here lists the models. `convscope.cli.stage` converts the composed config once, at
-the stage's entry, and hands the stage a `StageConfig`; nothing below checks it again.
+Each stage declares its schema: a frozen dataclass with one field per config group it reads,
+typed by the group's schema (a dataclass of types and value checks whose fields have no
+values; every value lives in `conf/`), plus its top-level values (`seeds`). A group whose
+schema is abstract (`model`: `convscope.models.config.ModelConfig`) is checked against the
+concrete class its YAML names as `_target_`, which is imported then, and only then: a stage
+imports the model it runs, not every model. `convscope.cli.stage` converts the composed
+config once, at the stage's entry; nothing below checks it again, and `plain` turns it back
+into the nested values it came from (for MLflow params).
 """
 
 from __future__ import annotations
 
 import contextlib
-import copy
+import dataclasses
 import inspect
 import logging
+import typing
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field, fields, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from hydra.utils import get_class
-from omegaconf import MISSING, DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from convscope.comparison.config import CompareConfig
-from convscope.data.config import DataConfig
 from convscope.errors import ConvscopeError, first_line
-from convscope.evaluation.config import EvaluateConfig
-from convscope.models.config import ModelConfig
-from convscope.tracking.config import TrackingConfig
-from convscope.training.config import TrainConfig
 
 TARGET_KEY = "_target_"
+Schema = TypeVar("Schema")
 
 
-@dataclass
-class PathsConfig:
-    """Where stages read and write (the `paths` of `conf/config.yaml`)."""
-
-    raw: str = MISSING
-    processed: str = MISSING
-    model_dir: str = MISSING
-    checkpoints: str = MISSING
-    reports: str = MISSING
-
-
-# Group -> schema, for every group but `model`, whose schema its `_target_` names.
-GROUP_SCHEMAS: dict[str, type] = {
-    "paths": PathsConfig,
-    "data": DataConfig,
-    "train": TrainConfig,
-    "tracking": TrackingConfig,
-    "evaluate": EvaluateConfig,
-    "compare": CompareConfig,
-}
-
-
-@dataclass(frozen=True)
-class StageConfig:
-    """The checked config of a stage, one typed object per group.
-
-    `composed` is the config as Hydra composed it (interpolations kept): for what needs the
-    config whole (logging it to MLflow, the resume fingerprint) and for `paths` as they
-    resolve for another model. Read settings from the typed groups.
-    """
-
-    paths: PathsConfig
-    data: DataConfig
-    model: ModelConfig
-    train: TrainConfig
-    tracking: TrackingConfig
-    evaluate: EvaluateConfig
-    compare: CompareConfig
-    # How many seeds each model trains (the top-level `seeds`): train.seed, train.seed + 1, ...
-    seeds: int
-    composed: DictConfig = field(repr=False, compare=False)
-
-    @property
-    def training_seeds(self) -> list[int]:
-        """The seeds each model trains: `train.seed + k` for k in range(seeds)."""
-        return [self.train.seed + k for k in range(self.seeds)]
-
-    def for_seed(self, seed: int) -> StageConfig:
-        """This config with `train.seed` set to `seed` (in the typed group and in `composed`,
-        which is logged to MLflow and fingerprints the resume state)."""
-        composed = copy.deepcopy(self.composed)
-        composed.train.seed = seed
-        return replace(self, train=replace(self.train, seed=seed), composed=composed)
-
-
-def stage_config(composed: DictConfig) -> StageConfig:
-    """Check every group of `composed` against its schema; raise `ConvscopeError` in one line
-    naming the first bad key (unknown key, wrong type, missing or impossible value)."""
+def stage_config(schema: type[Schema], composed: DictConfig) -> Schema:
+    """Check every group of `composed` against its field's schema in `schema`; raise
+    `ConvscopeError` in one line naming the first bad key (unknown key, wrong type, missing
+    or impossible value)."""
     try:
         resolved = OmegaConf.to_container(composed, resolve=True)
     except OmegaConfBaseException as err:
         raise ConvscopeError(omegaconf_error_line(err)) from err
     assert isinstance(resolved, dict)
-    known = {entry.name for entry in fields(StageConfig)} - {"composed"}
-    unknown = sorted(set(resolved) - known)
+    kinds = typing.get_type_hints(schema)
+    unknown = sorted(set(resolved) - set(kinds))
     if unknown:
-        # Hydra adds `+key=value` for a key, or `+group=option` for a group that conf/ lacks,
-        # as a plain top-level key: without this check it would be silently ignored.
+        # Hydra adds `+key=value` for a key, or `+group=option` for a group that the stage's
+        # config lacks, as a plain top-level key: without this check it would be ignored.
         raise ConvscopeError(
             f"{unknown[0]}: unknown top-level key {unknown[0]!r}, not in conf/ "
-            f"(the top-level keys are {', '.join(sorted(known))})"
+            f"(the top-level keys are {', '.join(sorted(kinds))})"
         )
-    checked_model = model_config(resolved.get("model", {}))
-    groups = {
-        group: typed(group, schema, resolved.get(group, {}))
-        for group, schema in GROUP_SCHEMAS.items()
+    values = {
+        key: group_config(key, kind, resolved.get(key, {}))
+        if dataclasses.is_dataclass(kind)
+        else resolved.get(key)
+        for key, kind in kinds.items()
     }
-    seeds = resolved.get("seeds")
-    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
-        raise ConvscopeError(
-            f"seeds: expected a positive integer (how many seeds each model trains), got {seeds!r}"
-        )
-    return StageConfig(**groups, model=checked_model, seeds=seeds, composed=composed)
+    return schema(**values)
 
 
-def model_config(values: Mapping[str, Any]) -> ModelConfig:
-    """A resolved `model` config (a YAML of `conf/model/`, overridden) as the checked
-    instance of the class its `_target_` names."""
+def group_config(group: str, schema: type, values: Mapping[str, Any]) -> Any:
+    """`values` (the resolved `group`) as a checked instance of `schema`, or, when `schema` is
+    abstract, of the concrete subclass of it that `values` names as `_target_`."""
+    if not inspect.isabstract(schema):
+        return typed(group, schema, values)
     fields = dict(values)
-    schema = model_schema(fields.pop(TARGET_KEY, None))
-    return typed("model", schema, fields)
+    return typed(group, target_class(group, schema, fields.pop(TARGET_KEY, None)), fields)
 
 
-def model_schema(target: object) -> type[ModelConfig]:
-    """The `ModelConfig` class that a model config's `_target_` names (imported)."""
+def target_class(group: str, base: type, target: object) -> type:
+    """The concrete subclass of `base` that `group`'s `_target_` names (imported)."""
+    key, base_name = f"{group}.{TARGET_KEY}", f"{base.__module__}.{base.__qualname__}"
     if not isinstance(target, str):
         raise ConvscopeError(
-            f"model.{TARGET_KEY}: expected the model's config class, e.g. "
-            f"convscope.models.lenet5.LeNet5Config, got {target!r}"
+            f"{key}: expected the {group}'s config class (a concrete subclass of "
+            f"{base_name}), got {target!r}"
         )
     try:
         # get_class also logs its failure at ERROR level: the one-line error below says it.
         with _silenced("hydra.utils"):
-            schema = get_class(target)
+            cls = get_class(target)
     except (ImportError, ValueError) as err:
         reason = " ".join(line.strip() for line in str(err).splitlines() if line.strip())
-        raise ConvscopeError(f"model.{TARGET_KEY}: cannot import {target} ({reason})") from None
-    if not issubclass(schema, ModelConfig) or inspect.isabstract(schema):
+        raise ConvscopeError(f"{key}: cannot import {target} ({reason})") from None
+    if not issubclass(cls, base) or inspect.isabstract(cls):
         raise ConvscopeError(
-            f"model.{TARGET_KEY}: expected a model's config class (a concrete subclass of "
-            f"convscope.models.config.ModelConfig), got {target}"
+            f"{key}: expected a {group}'s config class (a concrete subclass of {base_name}), "
+            f"got {target}"
         )
-    return schema
+    return cls
 
 
 @contextlib.contextmanager
@@ -165,6 +107,31 @@ def typed(group: str, schema: type, values: Mapping[str, Any]) -> Any:
         return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(schema), values))
     except OmegaConfBaseException as err:
         raise ConvscopeError(omegaconf_error_line(err, prefix=group)) from err
+
+
+def plain(config: object) -> dict[str, Any]:
+    """A checked stage config as the nested plain values it was made of, a group checked
+    against its `_target_` with that class named again as `_target_`."""
+    kinds = typing.get_type_hints(type(config))
+    values: dict[str, Any] = {}
+    for field in dataclasses.fields(config):  # type: ignore[arg-type]
+        value = getattr(config, field.name)
+        if dataclasses.is_dataclass(value):
+            target = type(value)
+            named = {TARGET_KEY: f"{target.__module__}.{target.__qualname__}"}
+            value = (named if inspect.isabstract(kinds[field.name]) else {}) | dataclasses.asdict(
+                value
+            )
+        values[field.name] = value
+    return values
+
+
+def check_seeds(seeds: object) -> None:
+    """Raise `ConvscopeError` unless `seeds` (how many seeds each model trains) is >= 1."""
+    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
+        raise ConvscopeError(
+            f"seeds: expected a positive integer (how many seeds each model trains), got {seeds!r}"
+        )
 
 
 def omegaconf_error_line(err: OmegaConfBaseException, prefix: str = "") -> str:

@@ -8,15 +8,25 @@ Writes `paths.processed` (the arrays and meta.json), `<paths.reports>/data/summa
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from convscope.cli import stage
-from convscope.config import StageConfig
+from convscope.data.config import DataConfig
 from convscope.data.preprocess import preprocess_dataset
+from convscope.paths import PathsConfig
 
 
-@stage
-def main(cfg: StageConfig) -> None:
+@dataclass(frozen=True)
+class PreprocessStageConfig:
+    """The preprocess stage's config (`conf/preprocess.yaml`): the groups it reads."""
+
+    paths: PathsConfig
+    data: DataConfig
+
+
+@stage(PreprocessStageConfig)
+def main(cfg: PreprocessStageConfig) -> None:
     """Preprocess `cfg.data` from `cfg.paths.raw` into `cfg.paths.processed` and the reports."""
     preprocess_dataset(
         cfg.data,

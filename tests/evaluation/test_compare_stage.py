@@ -14,7 +14,6 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
-from convscope.cli import compose_stage_config
 from convscope.comparison.collect import collect_results
 from convscope.errors import ConvscopeError
 
@@ -82,11 +81,8 @@ def test_model_without_history_is_a_one_line_error(evaluated, tmp_path: Path) ->
     shutil.copytree(evaluated.root / "models", tmp_path / "models")
     missing = tmp_path / "models" / "lenet5" / "seed-43" / "history.csv"
     missing.unlink()
-    cfg = compose_stage_config(
-        f"paths.reports={tmp_path / 'reports'}",
-        f"paths.model_dir={tmp_path}/models/${{model.name}}",
-    )
+    cfg = evaluated.elsewhere(tmp_path).config("compare")
     with pytest.raises(ConvscopeError) as caught:
-        collect_results(cfg)
+        collect_results(cfg.paths)
     assert str(missing) in str(caught.value)
     assert "\n" not in str(caught.value)

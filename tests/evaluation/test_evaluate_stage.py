@@ -16,7 +16,6 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
-from convscope.cli import compose_stage_config
 from convscope.errors import ConvscopeError
 from convscope.evaluation.evaluator import evaluate
 
@@ -237,13 +236,9 @@ def test_training_run_missing_from_the_tracking_store_is_one_line(
     run_file = workspace.model_dir("lenet5") / "run.json"
     # A run.json from another store: its run id is unknown to this one.
     run_file.write_text(json.dumps(json.loads(run_file.read_text()) | {"run_id": "f" * 32}))
-    overrides = [o for o in workspace.overrides() if not o.startswith("hydra.")]
-    overrides[overrides.index(f"tracking.uri={workspace.tracking_uri}")] = (
-        f"tracking.uri={evaluated.tracking_uri}"
-    )
-    cfg = compose_stage_config(*overrides, "model=lenet5")
+    cfg = workspace.config("evaluate", f"tracking.uri={evaluated.tracking_uri}", "model=lenet5")
     with pytest.raises(ConvscopeError) as caught:
-        evaluate(cfg)
+        evaluate("lenet5", [cfg.train.seed], cfg.data, cfg.paths, cfg.evaluate, cfg.tracking)
     message = str(caught.value)
     assert str(run_file) in message and "f" * 32 in message and "\n" not in message
     assert not workspace.reports.exists()

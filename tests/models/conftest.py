@@ -8,7 +8,7 @@ import pytest
 from omegaconf import OmegaConf
 
 from convscope.cli import CONFIG_DIR
-from convscope.config import model_config
+from convscope.config import group_config
 from convscope.models.config import ModelConfig
 
 
@@ -19,6 +19,6 @@ def model_cfg() -> Callable[..., ModelConfig]:
 
     def make(yaml_name: str, /, **values: object) -> ModelConfig:
         yaml = OmegaConf.to_container(OmegaConf.load(CONFIG_DIR / "model" / f"{yaml_name}.yaml"))
-        return model_config({**yaml, **values})
+        return group_config("model", ModelConfig, {**yaml, **values})
 
     return make

@@ -10,7 +10,7 @@ from hydra.errors import ConfigCompositionException
 from omegaconf import OmegaConf
 
 from convscope.cli import CONFIG_DIR, compose_config, compose_stage_config
-from convscope.config import model_config, stage_config
+from convscope.config import group_config
 from convscope.errors import ConvscopeError
 from convscope.models.config import ModelConfig
 from convscope.models.dense import DenseConfig
@@ -23,7 +23,7 @@ MODEL_NAMES = sorted(path.stem for path in (CONFIG_DIR / "model").glob("*.yaml")
 @pytest.mark.parametrize("name", MODEL_NAMES)
 def test_every_yaml_checks_and_is_named_after_its_file(name: str) -> None:
     yaml = OmegaConf.load(CONFIG_DIR / "model" / f"{name}.yaml")
-    config = compose_stage_config(f"model={name}").model
+    config = compose_stage_config("train", f"model={name}").model
     assert isinstance(config, ModelConfig)
     assert config.name == name
     assert f"{type(config).__module__}.{type(config).__qualname__}" == yaml._target_
@@ -36,7 +36,7 @@ def test_every_yaml_checks_and_is_named_after_its_file(name: str) -> None:
 
 
 def test_override_values_reach_the_dataclass() -> None:
-    config = compose_stage_config("model=stacked_conv", "model.filters=[8,16,32]").model
+    config = compose_stage_config("train", "model=stacked_conv", "model.filters=[8,16,32]").model
     assert isinstance(config, StackedConvConfig)
     assert config.filters == [8, 16, 32]
     assert config.padding == "same"
@@ -44,14 +44,14 @@ def test_override_values_reach_the_dataclass() -> None:
 
 def test_unknown_key_in_an_override_fails_at_composition() -> None:
     with pytest.raises(ConfigCompositionException) as info:
-        compose_config("model=dense", "model.fliters=3")
+        compose_config("train", "model=dense", "model.fliters=3")
     assert info.value.__cause__.full_key == "model.fliters"
 
 
 def stage_error(*overrides: str) -> str:
     """The one-line error of checking the config composed with `overrides`."""
     with pytest.raises(ConvscopeError) as info:
-        compose_stage_config(*overrides)
+        compose_stage_config("train", *overrides)
     assert "\n" not in str(info.value)
     return str(info.value)
 
@@ -158,7 +158,12 @@ def test_plain_mapping_errors_are_one_line(mapping: dict, message: str) -> None:
     assert "\n" not in str(info.value)
 
 
+def model_config(values: dict) -> ModelConfig:
+    """`values` (a model YAML) checked as the stages check the model group."""
+    return group_config("model", ModelConfig, values)
+
+
 def test_a_composed_config_is_checked_whole_once() -> None:
-    config = stage_config(compose_config("model=dense"))
+    config = compose_stage_config("train", "model=dense")
     assert isinstance(config.model, DenseConfig)
     assert config.train.epochs >= 1 and config.data.name == "mnist"

@@ -1,4 +1,4 @@
-"""Running real sweeps (`python -m convscope.train --multirun ...`) on a few real MNIST images.
+"""Running real sweeps (`python -m convscope.sweep ...`) on a few real MNIST images.
 
 Each sweep runs once, in a subprocess whose working directory is the test's temporary folder:
 anything a job wrote to a relative path (such as the DVC output `models/`) would land there.
@@ -61,23 +61,24 @@ class Sweep:
 
 @pytest.fixture(scope="session")
 def sweeps_configured() -> None:
-    """Fail clearly when conf/config.yaml does not wire up the sweep callback and job folders."""
-    raw = OmegaConf.to_container(OmegaConf.load(CONFIG_DIR / "config.yaml"))
-    assert isinstance(raw, dict)
-    if {"hydra": "multirun"} not in raw["defaults"]:
-        pytest.fail("conf/config.yaml: its defaults must include `- hydra: multirun`")
-    for key in ("model_dir", "checkpoints"):
-        if "CONVSCOPE_SWEEP_JOB_DIR" not in raw["paths"][key]:
-            pytest.fail(f"conf/config.yaml: paths.{key} must be rooted at CONVSCOPE_SWEEP_JOB_DIR")
+    """Fail clearly when conf/ does not wire up the sweep callback and job folders."""
+    sweep = OmegaConf.load(CONFIG_DIR / "sweep.yaml")
+    if "mlflow_sweep" not in sweep.hydra.callbacks:
+        pytest.fail("conf/sweep.yaml: hydra.callbacks must hold mlflow_sweep")
+    paths = OmegaConf.to_container(OmegaConf.load(CONFIG_DIR / "paths" / "default.yaml"))
+    assert isinstance(paths, dict)
+    for key in ("models_root", "checkpoints"):
+        if "CONVSCOPE_SWEEP_JOB_DIR" not in paths[key]:
+            pytest.fail(f"conf/paths/default.yaml: {key} must be rooted at CONVSCOPE_SWEEP_JOB_DIR")
 
 
 @pytest.fixture
 def run_sweep(
     tmp_path: Path, processed_mnist: Path, sweeps_configured: None
 ) -> Callable[..., Sweep]:
-    """`run_sweep(*overrides, env=...)` runs `python -m convscope.train` with a temporary store
-    and sweep folder, small jobs and `overrides` (add `--multirun` for a grid), in `env` (by
-    default this process's environment)."""
+    """`run_sweep(*overrides, env=...)` runs `python -m convscope.sweep` with a temporary store
+    and sweep folder, small jobs and `overrides`, in `env` (by default this process's
+    environment)."""
 
     def run(*overrides: str, timeout: float = 1200, env: dict[str, str] | None = None) -> Sweep:
         command = sweep_command(tmp_path, processed_mnist, tmp_path / "multirun", *overrides)
@@ -123,11 +124,11 @@ def store_uri(workdir: Path) -> str:
 
 
 def sweep_command(workdir: Path, processed: Path, folder: Path, *overrides: str) -> list[str]:
-    """`python -m convscope.train`, small jobs, store in `workdir`, sweep folder `folder`."""
+    """`python -m convscope.sweep`, small jobs, store in `workdir`, sweep folder `folder`."""
     return [
         sys.executable,
         "-m",
-        "convscope.train",
+        "convscope.sweep",
         *overrides,
         f"paths.processed={processed}",
         f"tracking.uri={store_uri(workdir)}",

@@ -15,13 +15,13 @@ from convscope.sweeps.job import PARENT_RUN_TAG
 
 @pytest.mark.slow
 def test_grid_sweep_nests_every_job_under_one_parent(run_sweep: Callable[..., Any]) -> None:
-    sweep = run_sweep("--multirun", "model=dense,lenet5", "train.learning_rate=1e-3,3e-3")
+    sweep = run_sweep("model=dense,lenet5", "train.learning_rate=1e-3,3e-3")
     assert sweep.done.returncode == 0, sweep.output[-3000:]
 
     [parent] = sweep.parents()
     tags, params = parent.data.tags, parent.data.params
     assert parent.info.status == "FINISHED"
-    assert "-m convscope.train --multirun model=dense,lenet5" in tags["sweep_command"]
+    assert "-m convscope.sweep model=dense,lenet5" in tags["sweep_command"]
     assert params["model"] == "dense,lenet5"
     assert params["train.learning_rate"] == "1e-3,3e-3"
     assert (tags["sweeper"], tags["launcher"]) == ("basic", "basic")
@@ -40,7 +40,7 @@ def test_grid_sweep_nests_every_job_under_one_parent(run_sweep: Callable[..., An
         job_dir = sweep.folder / str(num)
         assert run.data.tags["sweep_job_dir"] == str(job_dir)
         model_dir = seed_dir(job_dir / "models" / run.data.params["model.name"], 42)
-        assert run.data.params["paths.model_dir"] == str(model_dir.parent)
+        assert run.data.params["paths.models_root"] == str(job_dir / "models")
         assert (model_dir / "model.keras").is_file()
     assert not (sweep.workdir / "models").exists()
     assert not (sweep.workdir / "checkpoints").exists()
@@ -61,7 +61,7 @@ def test_failing_job_is_recorded_and_the_other_jobs_still_run(
     run_sweep: Callable[..., Any],
 ) -> None:
     # Job 0 fails before opening its run (no such test image); job 1 trains normally.
-    sweep = run_sweep("--multirun", "model=dense", "tracking.feature_map_image=99999,0")
+    sweep = run_sweep("model=dense", "tracking.feature_map_image=99999,0")
     # Hydra's basic sweeper reports a failed job once all jobs of the batch have run: status 1.
     assert sweep.done.returncode == 1, sweep.output[-3000:]
 

@@ -1,7 +1,7 @@
 """A persistent Optuna study (`hydra/sweeper: optuna_study`): concurrent sweeps share its
 trials, and a killed search resumes with only the trials still missing.
 
-Real sweeps (`python -m convscope.train +hparams_search=lenet5_optuna`) on the default SQLite
+Real sweeps (`python -m convscope.sweep +hparams_search=lenet5_optuna`) on the default SQLite
 study (optuna.db in the folder they run from, the test's), with a short heartbeat so that a
 killed sweep's trial is found in seconds.
 """

@@ -19,7 +19,6 @@ def test_four_parallel_jobs_all_log_complete_runs(
     barrier = tmp_path / "barrier"
     # The store does not exist yet: the sweep creates it before its four jobs start.
     sweep = run_sweep(
-        "--multirun",
         "hydra/launcher=parallel",
         "hydra.launcher.n_jobs=4",
         "model=dense",

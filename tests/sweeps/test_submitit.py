@@ -29,7 +29,6 @@ def test_submitit_local_sweep_nests_each_job_process_under_one_parent(
     run_sweep: Callable[..., Any],
 ) -> None:
     sweep = run_sweep(
-        "--multirun",
         "hydra/launcher=submitit_local",
         "hydra.launcher.timeout_min=10",
         "model=dense",

@@ -42,7 +42,7 @@ def outside_any_job(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def hydra_job() -> Iterator[None]:
     """The Hydra config of a job run with OVERRIDES, as `@hydra.main` sets it."""
-    cfg = compose_config(*OVERRIDES, return_hydra_config=True)
+    cfg = compose_config("train", *OVERRIDES, return_hydra_config=True)
     HydraConfig.instance().set_config(cfg)
     yield
     HydraConfig.instance().cfg = None

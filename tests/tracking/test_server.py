@@ -364,10 +364,9 @@ def test_parallel_sweep_nests_every_job_under_one_parent(
     tracking_server: TrackingServer, processed_mnist: Path, tmp_path: Path
 ) -> None:
     done = run_stage(
-        "train",
+        "sweep",
         tmp_path,
         tracking_server.uri,
-        "--multirun",
         "hydra/launcher=parallel",
         "hydra.launcher.n_jobs=2",
         *SMALL_TRAINING,

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -23,32 +24,31 @@ EXPECTED = {
 }
 
 
-def train_dense(processed: Path, folder: Path, *overrides: str) -> tuple[MlflowClient, str]:
+def train_dense(
+    processed: Path, folder: Path, tiny_config: Callable, *overrides: str
+) -> tuple[MlflowClient, str]:
     """Train the dense model on 300 images for an epoch, in this process, into a new store in
     `folder`, with system metrics sampled every 0.5 s; the store's client and the run id."""
-    from convscope.training.trainer import train  # loads TensorFlow
+    from convscope.train import train_seed  # loads TensorFlow when it trains
 
-    cfg = compose_stage_config(
+    cfg = tiny_config(
         "model=dense",
         f"paths.processed={processed}",
-        f"paths.model_dir={folder / 'models' / 'dense'}",
-        f"paths.checkpoints={folder / 'checkpoints'}",
-        f"tracking.uri=sqlite:///{folder / 'mlflow.db'}",
-        f"tracking.artifact_location={folder / 'mlartifacts'}",
         "tracking.log_model=false",
         # Sampled often, so that a run of a few seconds surely gets samples on a fast machine.
         "tracking.system_metrics_interval=0.5",
         "train.subset=300",
-        "train.epochs=1",
-        "train.verbose=0",
         *overrides,
+        root=folder,
     )
-    return MlflowClient(str(cfg.tracking.uri)), train(cfg).run_id
+    return MlflowClient(str(cfg.tracking.uri)), train_seed(cfg).run_id
 
 
 @pytest.mark.slow
-def test_a_training_run_records_system_metrics(processed_mnist: Path, tmp_path: Path) -> None:
-    client, run_id = train_dense(processed_mnist, tmp_path)
+def test_a_training_run_records_system_metrics(
+    processed_mnist: Path, tmp_path: Path, tiny_config: Callable
+) -> None:
+    client, run_id = train_dense(processed_mnist, tmp_path, tiny_config)
 
     metrics = client.get_run(run_id).data.metrics
     assert set(metrics) >= EXPECTED, sorted(metrics)
@@ -59,9 +59,11 @@ def test_a_training_run_records_system_metrics(processed_mnist: Path, tmp_path: 
 
 @pytest.mark.slow
 def test_with_the_switch_off_a_run_has_no_system_metrics(
-    processed_mnist: Path, tmp_path: Path
+    processed_mnist: Path, tmp_path: Path, tiny_config: Callable
 ) -> None:
-    client, run_id = train_dense(processed_mnist, tmp_path, "tracking.system_metrics=false")
+    client, run_id = train_dense(
+        processed_mnist, tmp_path, tiny_config, "tracking.system_metrics=false"
+    )
 
     metrics = client.get_run(run_id).data.metrics
     assert "best_val_accuracy" in metrics  # the training's own metrics are there
@@ -69,8 +71,8 @@ def test_with_the_switch_off_a_run_has_no_system_metrics(
 
 
 def test_the_switch_and_the_interval_are_checked() -> None:
-    assert compose_stage_config().tracking.system_metrics is True  # on by default
-    off = compose_stage_config("tracking.system_metrics=false").tracking
+    assert compose_stage_config("train").tracking.system_metrics is True  # on by default
+    off = compose_stage_config("train", "tracking.system_metrics=false").tracking
     assert off.system_metrics is False
     for override, message in [
         ("tracking.system_metrics=often", "tracking.system_metrics: Value 'often'"),
@@ -78,4 +80,4 @@ def test_the_switch_and_the_interval_are_checked() -> None:
         ("tracking.system_metrics_interval=fast", "tracking.system_metrics_interval: Value 'fast'"),
     ]:
         with pytest.raises(ConvscopeError, match=re.escape(message)):
-            compose_stage_config(override)
+            compose_stage_config("train", override)

@@ -18,13 +18,13 @@ from convscope.training.config import TrainConfig
 @pytest.fixture(scope="module")
 def default() -> dict:
     """conf/train/default.yaml as the stage resolves it."""
-    return OmegaConf.to_container(compose_config().train, resolve=True)
+    return OmegaConf.to_container(compose_config("train").train, resolve=True)
 
 
 def test_default_yaml_checks_to_its_values(default: dict) -> None:
     yaml = OmegaConf.load(CONFIG_DIR / "train" / "default.yaml")
 
-    config = compose_stage_config().train
+    config = compose_stage_config("train").train
 
     assert isinstance(config, TrainConfig)
     assert OmegaConf.to_container(OmegaConf.structured(config)) == OmegaConf.to_container(yaml)
@@ -32,7 +32,7 @@ def test_default_yaml_checks_to_its_values(default: dict) -> None:
 
 def test_overrides_reach_the_dataclass() -> None:
     config = compose_stage_config(
-        "train.optimizer=sgd", "train.subset=512", "train.early_stopping.patience=0"
+        "train", "train.optimizer=sgd", "train.subset=512", "train.early_stopping.patience=0"
     ).train
     assert (config.optimizer, config.subset, config.early_stopping.patience) == ("sgd", 512, 0)
 
@@ -96,35 +96,35 @@ def test_impossible_values_are_one_line_naming_the_key(
 
 def test_warmup_needs_the_cosine_schedule() -> None:
     with pytest.raises(ConvscopeError, match=re.escape("train.warmup_epochs: expected 0, or with")):
-        compose_stage_config("train.schedule=exponential", "train.warmup_epochs=0.5")
+        compose_stage_config("train", "train.schedule=exponential", "train.warmup_epochs=0.5")
 
 
 def test_impossible_value_from_the_command_line_is_rejected() -> None:
     with pytest.raises(ConvscopeError, match=re.escape("train.batch_size: expected a positive")):
-        compose_stage_config("train.batch_size=-8")
+        compose_stage_config("train", "train.batch_size=-8")
 
 
 def test_unknown_key_fails_at_composition_naming_it() -> None:
     with pytest.raises(ConfigCompositionException) as info:
-        compose_config("train.epoch=3")
+        compose_config("train", "train.epoch=3")
     assert isinstance(info.value.__cause__, ConfigAttributeError)
     assert info.value.__cause__.full_key == "train.epoch"
 
 
 def test_unknown_key_added_with_plus_is_named() -> None:
     with pytest.raises(ConvscopeError, match=re.escape("train.epoch: Key 'epoch' not in")):
-        compose_stage_config("+train.epoch=3")
+        compose_stage_config("train", "+train.epoch=3")
 
 
 def test_wrong_type_is_named() -> None:
     with pytest.raises(ConvscopeError) as info:
-        compose_stage_config("train.epochs=many")
+        compose_stage_config("train", "train.epochs=many")
     assert str(info.value).startswith("train.epochs: Value 'many' of type 'str' could not")
 
 
 def test_best_profile_extends_the_default() -> None:
-    best = compose_stage_config("train=best").train
-    default = compose_stage_config().train
+    best = compose_stage_config("train", "train=best").train
+    default = compose_stage_config("train").train
     assert best.epochs > default.epochs
     assert best.label_smoothing > 0 and best.warmup_epochs > 0
     assert not best.early_stopping.enabled
@@ -132,8 +132,8 @@ def test_best_profile_extends_the_default() -> None:
 
 
 def test_best_stacked_conv_profile_is_the_best_recipe_on_a_wider_stacked_conv() -> None:
-    profile = compose_stage_config("+experiment=best_stacked_conv")
-    best = compose_stage_config("train=best")
+    profile = compose_stage_config("train", "+experiment=best_stacked_conv")
+    best = compose_stage_config("train", "train=best")
     assert profile.train == best.train
     assert profile.model.name == "stacked_conv"
     assert (profile.model.filters, profile.model.dense_units, profile.model.dropout) == (

@@ -34,7 +34,7 @@ def train_config(**values: object) -> TrainConfig:
         "epochs": 4,
         "warmup_epochs": 0.0,
     }
-    return dataclasses.replace(compose_stage_config().train, **{**base, **values})
+    return dataclasses.replace(compose_stage_config("train").train, **{**base, **values})
 
 
 def rate_at(optimizer: keras.optimizers.Optimizer, step: int) -> float:
@@ -133,7 +133,8 @@ def test_schedule_applies_to_every_optimizer() -> None:
 
 def compiled(*overrides: str, train_images: int = 1000) -> keras.Model:
     """A model compiled from the real composed config with `overrides`."""
-    return compiled_model(compose_stage_config("model=dense", *overrides), train_images)
+    cfg = compose_stage_config("train", "model=dense", *overrides)
+    return compiled_model(cfg.model, cfg.data, cfg.train, train_images)
 
 
 def test_settings_reach_the_compiled_models_optimizer() -> None:

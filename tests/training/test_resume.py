@@ -4,6 +4,7 @@ counter, another config discards the checkpoint. Real trainings on a few hundred
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import keras
@@ -11,10 +12,9 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
-from convscope.cli import compose_stage_config
-from convscope.config import StageConfig
 from convscope.records.seeds import seed_dir
-from convscope.training import callbacks, trainer
+from convscope.train import TrainStageConfig, train_seed
+from convscope.training import callbacks
 from convscope.training.checkpoint import ResumeState, fingerprint
 
 EPOCH_METRICS = ("loss", "accuracy", "val_loss", "val_accuracy", "epoch_seconds", "learning_rate")
@@ -26,22 +26,34 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("store") / "mlflow.db"
 
 
-def training_config(tmp: Path, processed: Path, *extra: str) -> StageConfig:
-    """The real composed config for the dense model, with temporary outputs (pass
-    `tracking.uri=...` to log to a shared store)."""
-    overrides = [
-        "model=dense",
-        f"paths.processed={processed}",
-        f"paths.model_dir={tmp / 'models' / 'dense'}",
-        f"paths.checkpoints={tmp / 'checkpoints'}",
-        f"tracking.uri=sqlite:///{tmp / 'mlflow.db'}",
-        f"tracking.artifact_location={tmp / 'mlartifacts'}",
-        "tracking.log_model=false",
-        "train.subset=256",
-        "train.verbose=0",
-        *extra,
-    ]
-    return compose_stage_config(*overrides)
+@pytest.fixture
+def training_config(
+    tiny_config: Callable[..., TrainStageConfig],
+) -> Callable[..., TrainStageConfig]:
+    """`training_config(tmp, processed, *extra)`: the tiny config for the dense model, with
+    outputs under `tmp` (pass `tracking.uri=...` to log to a shared store)."""
+
+    def make(tmp: Path, processed: Path, *extra: str) -> TrainStageConfig:
+        return tiny_config(
+            "model=dense",
+            f"paths.processed={processed}",
+            "tracking.log_model=false",
+            "train.subset=256",
+            *extra,
+            root=tmp,
+        )
+
+    return make
+
+
+def weights_fingerprint(cfg: TrainStageConfig) -> str:
+    """The resume fingerprint of `cfg`'s training, as the trainer computes it."""
+    return fingerprint(cfg.data, cfg.model, cfg.train)
+
+
+def checkpoint_of(cfg: TrainStageConfig) -> Path:
+    """The resume state folder of `cfg`'s training."""
+    return seed_dir(cfg.paths.checkpoint_dir(cfg.model.name), cfg.train.seed)
 
 
 class InterruptAfter(keras.callbacks.Callback):
@@ -57,17 +69,18 @@ class InterruptAfter(keras.callbacks.Callback):
             raise KeyboardInterrupt
 
 
-def interrupted_training(cfg: StageConfig, after: int, monkeypatch: pytest.MonkeyPatch) -> None:
+def interrupted_training(
+    cfg: TrainStageConfig, after: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Run the real trainer on `cfg` and interrupt it after epoch `after`."""
+    early_stopping = callbacks.early_stopping
     with monkeypatch.context() as patch:
         # The trainer puts early stopping last among its callbacks: interrupt after it.
         patch.setattr(
-            trainer,
-            "early_stopping",
-            lambda es: [*callbacks.early_stopping(es), InterruptAfter(after)],
+            callbacks, "early_stopping", lambda es: [*early_stopping(es), InterruptAfter(after)]
         )
         with pytest.raises(KeyboardInterrupt):
-            trainer.train(cfg)
+            train_seed(cfg)
 
 
 def epoch_steps(client: MlflowClient, run_id: str) -> dict[str, list[int]]:
@@ -75,20 +88,21 @@ def epoch_steps(client: MlflowClient, run_id: str) -> dict[str, list[int]]:
     return {key: [m.step for m in client.get_metric_history(run_id, key)] for key in EPOCH_METRICS}
 
 
-def test_fingerprint_covers_data_model_and_train_only(tmp_path: Path) -> None:
+def test_fingerprint_covers_data_model_and_train_only(
+    tmp_path: Path, training_config: Callable[..., TrainStageConfig]
+) -> None:
     base = training_config(tmp_path, tmp_path)
-    same = fingerprint(base.composed)
+    same = weights_fingerprint(base)
     elsewhere = training_config(
         tmp_path / "other",
         tmp_path / "other",
         "tracking.experiment=elsewhere",
-        "evaluate.batch_size=7",
+        "seeds=3",
     )
-    assert fingerprint(elsewhere.composed) == same, (
-        "paths, tracking and evaluate do not shape the weights"
-    )
+    assert weights_fingerprint(elsewhere) == same, "paths, tracking, seeds do not shape weights"
     for override in ("train.learning_rate=0.5", "model.units=7", "data.validation.seed=1"):
-        assert fingerprint(training_config(tmp_path, tmp_path, override).composed) != same, override
+        changed = training_config(tmp_path, tmp_path, override)
+        assert weights_fingerprint(changed) != same, override
 
 
 def test_resume_state_discards_a_checkpoint_of_another_config(tmp_path: Path) -> None:
@@ -110,6 +124,7 @@ def test_interrupted_training_resumes_its_run_and_restarts_patience(
     store: Path,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
+    training_config: Callable[..., TrainStageConfig],
 ) -> None:
     # A learning rate too small to move any weight: val_accuracy never improves after epoch 1,
     # so with patience 2 an uninterrupted run stops after epoch 3. Interrupted after epoch 2
@@ -125,18 +140,16 @@ def test_interrupted_training_resumes_its_run_and_restarts_patience(
         "train.early_stopping.monitor=val_accuracy",
     )
     interrupted_training(cfg, after=2, monkeypatch=monkeypatch)
-    state = ResumeState(
-        seed_dir(Path(cfg.paths.checkpoints), cfg.train.seed), fingerprint(cfg.composed)
-    )
+    state = ResumeState(checkpoint_of(cfg), weights_fingerprint(cfg))
     first_run = state.run_id
     assert state.completed_epochs() == 2
 
     with caplog.at_level(logging.INFO, logger="convscope"):
-        result = trainer.train(cfg)
+        result = train_seed(cfg)
 
     assert "Resuming dense at epoch 3 of 8" in caplog.messages
     assert result.run_id == first_run
-    history = pd.read_csv(seed_dir(Path(cfg.paths.model_dir), cfg.train.seed) / "history.csv")
+    history = pd.read_csv(seed_dir(cfg.paths.model_dir("dense"), cfg.train.seed) / "history.csv")
     assert history["epoch"].tolist() == [1, 2, 3, 4, 5]
     assert history["val_accuracy"].nunique() == 1, "the weights moved: the premise is broken"
     client = MlflowClient(str(cfg.tracking.uri))
@@ -145,7 +158,7 @@ def test_interrupted_training_resumes_its_run_and_restarts_patience(
     assert run.info.status == "FINISHED"
     assert epoch_steps(client, first_run) == {key: [1, 2, 3, 4, 5] for key in EPOCH_METRICS}
     assert run.data.metrics["epochs_run"] == 5
-    assert not Path(cfg.paths.checkpoints).exists()
+    assert not cfg.paths.checkpoint_dir("dense").exists()
 
 
 @pytest.mark.slow
@@ -155,27 +168,26 @@ def test_checkpoint_of_another_config_is_discarded(
     store: Path,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
+    training_config: Callable[..., TrainStageConfig],
 ) -> None:
     shared = (f"tracking.uri=sqlite:///{store}", "tracking.experiment=fingerprint")
     first = training_config(tmp_path, processed_mnist, *shared, "train.epochs=2")
     interrupted_training(first, after=1, monkeypatch=monkeypatch)
-    first_state = seed_dir(Path(first.paths.checkpoints), first.train.seed)
-    interrupted_run = ResumeState(first_state, fingerprint(first.composed)).run_id
+    interrupted_run = ResumeState(checkpoint_of(first), weights_fingerprint(first)).run_id
 
     changed = training_config(
         tmp_path, processed_mnist, *shared, "train.epochs=2", "model.units=32"
     )
     with caplog.at_level(logging.INFO, logger="convscope"):
-        result = trainer.train(changed)
+        result = train_seed(changed)
 
-    assert (
-        f"Discarding checkpoint {seed_dir(Path(changed.paths.checkpoints), changed.train.seed)}: "
-        "it was made with another config" in (caplog.messages)
+    assert f"Discarding checkpoint {checkpoint_of(changed)}: it was made with another config" in (
+        caplog.messages
     )
     assert not any(message.startswith("Resuming") for message in caplog.messages)
     assert result.run_id != interrupted_run
     history = pd.read_csv(
-        seed_dir(Path(changed.paths.model_dir), changed.train.seed) / "history.csv"
+        seed_dir(changed.paths.model_dir("dense"), changed.train.seed) / "history.csv"
     )
     assert history["epoch"].tolist() == [1, 2]
     client = MlflowClient(str(changed.tracking.uri))

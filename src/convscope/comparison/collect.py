@@ -3,15 +3,13 @@
 The models are those with a metrics file in `<paths.reports>/metrics/` (the summary over
 their seeds); each seed has its record and per-image predictions in
 `<paths.reports>/evaluation/<model>/seed-<seed>/`, and its training history, model file and
-`run.json` in the seed's folder of `paths.model_dir`.
+`run.json` in the seed's folder of the model's folder (`paths.model_dir(name)`).
 """
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -19,6 +17,7 @@ import pandas as pd
 from convscope.errors import ConvscopeError, rerun_hint
 from convscope.models.anatomy import layer_anatomy
 from convscope.models.trained import first_layer_weights, load_trained_model
+from convscope.paths import PathsConfig
 from convscope.records.history import HISTORY_FILE, History
 from convscope.records.metrics import (
     PREDICTIONS_FILE,
@@ -31,9 +30,6 @@ from convscope.records.metrics import (
 )
 from convscope.records.run import MODEL_FILE, RUN_FILE, RunRecord
 from convscope.records.seeds import seed_dir, seed_dirs
-
-if TYPE_CHECKING:
-    from convscope.config import StageConfig
 
 
 @dataclass(frozen=True)
@@ -61,19 +57,19 @@ class ModelResults:
     anatomy: pd.DataFrame
 
 
-def collect_results(cfg: StageConfig) -> list[ModelResults]:
+def collect_results(paths: PathsConfig) -> list[ModelResults]:
     """Results of every model with a metrics file, in file-name order, seeds in order."""
-    reports = Path(cfg.paths.reports)
+    reports = Path(paths.reports)
     folder = metrics_dir(reports)
     files = sorted(folder.glob("*.json"))
     if not files:
         raise ConvscopeError(
             f"{folder}: no metrics files (<model>.json); run `dvc repro evaluate` first"
         )
-    return [model_results(cfg, path, evaluation_dir(reports, path.stem)) for path in files]
+    return [model_results(paths, path, evaluation_dir(reports, path.stem)) for path in files]
 
 
-def model_results(cfg: StageConfig, metrics_file: Path, evaluation_dir: Path) -> ModelResults:
+def model_results(paths: PathsConfig, metrics_file: Path, evaluation_dir: Path) -> ModelResults:
     """One model's results: its metrics file, and every seed folder of its evaluation."""
     name = metrics_file.stem
     summary = MetricsSummary.read(metrics_file)
@@ -83,7 +79,7 @@ def model_results(cfg: StageConfig, metrics_file: Path, evaluation_dir: Path) ->
             f"{evaluation_dir}: {len(evaluated)} seed folders, but {metrics_file} summarises "
             f"{summary.seeds} seeds; {rerun_hint(f'evaluate@{name}')}"
         )
-    model_dir = model_dir_of(cfg, name)
+    model_dir = paths.model_dir(name)
     seeds = []
     for seed, folder in evaluated.items():
         trained = seed_dir(model_dir, seed)
@@ -100,10 +96,3 @@ def model_results(cfg: StageConfig, metrics_file: Path, evaluation_dir: Path) ->
     first = load_trained_model(seed_dir(model_dir, seeds[0].seed) / MODEL_FILE)
     anatomy = layer_anatomy(first).assign(model=name)
     return ModelResults(name, summary, tuple(seeds), first_layer_weights(first), anatomy)
-
-
-def model_dir_of(cfg: StageConfig, name: str) -> Path:
-    """`paths.model_dir` as it resolves for model `name` (it interpolates `model.name`)."""
-    resolved = copy.deepcopy(cfg.composed)
-    resolved.model.name = name
-    return Path(resolved.paths.model_dir)

@@ -9,7 +9,6 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import keras
 import numpy as np
@@ -21,6 +20,7 @@ from mlflow.tracking import MlflowClient
 from convscope.atomic import atomic_path, write_text
 from convscope.console import keras_verbose
 from convscope.data.arrays import as_model_input, load_split
+from convscope.data.config import DataConfig
 from convscope.errors import ConvscopeError
 from convscope.evaluation.config import EvaluateConfig
 from convscope.evaluation.metrics import (
@@ -34,6 +34,7 @@ from convscope.evaluation.timing import compiled_forward, latency_ms, throughput
 from convscope.models.anatomy import anatomy_markdown, layer_anatomy
 from convscope.models.layers import layer_table, parameter_summary
 from convscope.models.trained import load_trained_model
+from convscope.paths import PathsConfig
 from convscope.records.metrics import (
     PREDICTIONS_FILE,
     RECORD_FILE,
@@ -50,9 +51,6 @@ from convscope.tracking import datasets
 from convscope.tracking.config import TrackingConfig
 from convscope.tracking.store import connect
 
-if TYPE_CHECKING:
-    from convscope.config import StageConfig
-
 log = logging.getLogger(__name__)
 
 
@@ -67,11 +65,10 @@ class EvaluationPaths:
     confusion_pairs: Path  # reports/plots/<model>/confusion.csv (DVC plot: the first seed's)
 
     @classmethod
-    def from_config(cls, cfg: StageConfig, seed: int) -> EvaluationPaths:
-        """The paths of `cfg.model.name`, seed `seed`, under `cfg.paths`."""
-        name = str(cfg.model.name)
-        model_dir = seed_dir(Path(cfg.paths.model_dir), seed)
-        reports = Path(cfg.paths.reports)
+    def of(cls, paths: PathsConfig, name: str, seed: int) -> EvaluationPaths:
+        """The paths of model `name`, seed `seed`, under `paths`."""
+        model_dir = seed_dir(paths.model_dir(name), seed)
+        reports = Path(paths.reports)
         return cls(
             model_file=model_dir / MODEL_FILE,
             run_file=model_dir / RUN_FILE,
@@ -94,17 +91,22 @@ class Predictions:
         return self.probabilities.argmax(axis=1)
 
 
-def evaluate(cfg: StageConfig) -> MetricsSummary:
-    """Evaluate every seed of `cfg.model` (`cfg.training_seeds`) on the test split; write each
+def evaluate(
+    name: str,
+    seeds: list[int],
+    data: DataConfig,
+    paths: PathsConfig,
+    settings: EvaluateConfig,
+    tracking: TrackingConfig,
+) -> MetricsSummary:
+    """Evaluate every seed in `seeds` of model `name` on the test split of `data`; write each
     seed's reports, then the model's DVC metrics file; return the summary over seeds."""
-    name = str(cfg.model.name)
-    seeds = cfg.training_seeds
-    seed_paths = {seed: EvaluationPaths.from_config(cfg, seed) for seed in seeds}
-    for paths in seed_paths.values():  # every seed trained, before anything is written
-        RunRecord.read(paths.run_file)
-    processed = Path(cfg.paths.processed)
+    seed_paths = {seed: EvaluationPaths.of(paths, name, seed) for seed in seeds}
+    for each in seed_paths.values():  # every seed trained, before anything is written
+        RunRecord.read(each.run_file)
+    processed = Path(paths.processed)
     images, labels = load_split(processed, "test")
-    meta = datasets.read_source(processed, cfg.data)
+    meta = datasets.read_source(processed, data)
     test_input = datasets.split_input(meta, "test", images, labels)
     # Seed folders of an earlier run with more seeds would be read by compare as seeds of this one.
     for seed, folder in seed_dirs(seed_paths[seeds[0]].report_dir.parent).items():
@@ -112,8 +114,10 @@ def evaluate(cfg: StageConfig) -> MetricsSummary:
             shutil.rmtree(folder)
     class_names = list(meta.class_names)
     records = [
-        evaluate_seed(cfg, seed, paths, images, labels, class_names, test_input)
-        for seed, paths in seed_paths.items()
+        evaluate_seed(
+            name, seed, each, settings, tracking, (images, labels), class_names, test_input
+        )
+        for seed, each in seed_paths.items()
     ]
     first = seed_paths[seeds[0]]
     with atomic_path(first.confusion_pairs) as tmp:
@@ -131,22 +135,23 @@ def evaluate(cfg: StageConfig) -> MetricsSummary:
 
 
 def evaluate_seed(
-    cfg: StageConfig,
+    name: str,
     seed: int,
     paths: EvaluationPaths,
-    images: np.ndarray,
-    labels: np.ndarray,
+    settings: EvaluateConfig,
+    tracking: TrackingConfig,
+    test_set: tuple[np.ndarray, np.ndarray],
     class_names: list[str],
     test_input: datasets.DatasetInput,
 ) -> EvaluationRecord:
-    """Evaluate one seed's model; write its reports and log them into its MLflow run."""
-    settings = cfg.evaluate
-    name = str(cfg.model.name)
+    """Evaluate one seed's model on `test_set` (images, labels); write its reports and log
+    them into its MLflow run."""
+    images, labels = test_set
     model = load_trained_model(paths.model_file)
     run = RunRecord.read(paths.run_file)
     inputs = as_model_input(images)
     check_fits_data(model, paths.model_file, inputs.shape[1:], len(class_names))
-    client = training_run_client(cfg.tracking, run, paths.run_file)
+    client = training_run_client(tracking, run, paths.run_file)
 
     log.info("Predicting the %d test images with %s seed %d", len(inputs), name, seed)
     verbose = keras_verbose(settings.verbose)

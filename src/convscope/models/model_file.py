@@ -11,7 +11,7 @@ import zipfile
 from pathlib import Path
 
 from convscope.errors import ConvscopeError
-from convscope.records.run import train_hint
+from convscope.records.seeds import train_hint
 
 
 def check_model_file(path: Path) -> None:

@@ -15,7 +15,7 @@ import numpy as np
 from convscope.errors import ConvscopeError, first_line
 from convscope.models.model_file import check_model_file
 from convscope.models.windowed import PositionKernels
-from convscope.records.run import train_hint
+from convscope.records.seeds import train_hint
 
 
 def load_trained_model(path: Path) -> keras.Model:

@@ -2,7 +2,9 @@
 
 The training appends a row after each epoch (`History.append`), keeps the file in its
 checkpoint folder while it runs, and writes the final one beside the model
-(`models/<model>/history.csv`, a DVC plot); the compare stage draws the learning curves from it.
+(`models/<model>/seed-<seed>/history.csv`); the compare stage draws the learning curves from it.
+Its totals (epochs, best validation accuracy, time) are the finished training's record,
+`convscope.records.run.RunRecord.finished`.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import pandas as pd
 from convscope.atomic import atomic_path
 from convscope.errors import ConvscopeError
 from convscope.records.files import read_or_fail
-from convscope.records.run import train_hint
+from convscope.records.seeds import train_hint
 
 HISTORY_FILE = "history.csv"
 EPOCH = "epoch"  # counted from 1
@@ -30,21 +32,6 @@ class History:
     """The per-epoch table of one training."""
 
     frame: pd.DataFrame
-
-    @property
-    def epochs(self) -> int:
-        """The last epoch recorded."""
-        return int(self.frame[EPOCH].max())
-
-    @property
-    def best_val_accuracy(self) -> float:
-        """The highest validation accuracy of any epoch."""
-        return float(self.frame["val_accuracy"].max())
-
-    @property
-    def train_seconds(self) -> float:
-        """The sum of the epochs' wall-clock times."""
-        return float(self.frame["epoch_seconds"].sum())
 
     def up_to(self, epoch: int) -> History:
         """The rows of epochs 1 to `epoch`."""

@@ -1,4 +1,5 @@
-"""A training's `run.json`: its MLflow run and logged model, and how long it took.
+"""A finished training's record, `run.json`: its MLflow run and logged model, how many epochs
+it ran, its best validation accuracy and how long it took.
 
 Written by the train stage beside `model.keras` (`models/<model>/seed-<seed>/`); read by the
 evaluate stage (to add its results to the run), the compare stage (to register the logged
@@ -10,23 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from convscope.errors import ConvscopeError, rerun_hint
+from convscope.errors import ConvscopeError
 from convscope.records.files import read_json_record, write_json
-from convscope.records.seeds import SEED_PREFIX
+from convscope.records.history import EPOCH, History
+from convscope.records.seeds import train_hint
 
-RUN_FILE = "run.json"  # in the seed's folder of `paths.model_dir`
+RUN_FILE = "run.json"  # in the seed's folder of `paths.model_dir(model)`
 MODEL_FILE = "model.keras"  # beside it
 # What a reader needs; the rest may be absent from a run.json of an older version.
 REQUIRED_KEYS = ("run_id", "tracking_uri", "epochs", "train_seconds", "seconds_per_epoch")
-
-
-def train_hint(path: Path) -> str:
-    """How to recreate the train stage's output `path` (named by its model folder, the
-    parent of its seed folder)."""
-    folder = Path(path).parent
-    if folder.name.startswith(SEED_PREFIX):
-        folder = folder.parent
-    return rerun_hint(f"train@{folder.name}")
 
 
 @dataclass(frozen=True)
@@ -42,6 +35,42 @@ class RunRecord:
     model_uri: str | None = None
     experiment_id: str | None = None
     best_val_accuracy: float | None = None
+
+    @classmethod
+    def finished(
+        cls,
+        history: History,
+        run_id: str,
+        experiment_id: str,
+        tracking_uri: str,
+        model_uri: str | None = None,
+    ) -> RunRecord:
+        """The record of a training whose every epoch is in `history` (logged as MLflow run
+        `run_id`): its epochs, best validation accuracy and time are the history's totals."""
+        frame = history.frame
+        epochs = int(frame[EPOCH].max())
+        train_seconds = float(frame["epoch_seconds"].sum())
+        return cls(
+            run_id=run_id,
+            experiment_id=experiment_id,
+            tracking_uri=tracking_uri,
+            model_uri=model_uri,
+            epochs=epochs,
+            best_val_accuracy=float(frame["val_accuracy"].max()),
+            train_seconds=train_seconds,
+            seconds_per_epoch=train_seconds / epochs,
+        )
+
+    def metrics(self) -> dict[str, float]:
+        """The training's totals as the MLflow metrics of its run."""
+        metrics = {
+            "train_seconds": self.train_seconds,
+            "seconds_per_epoch": self.seconds_per_epoch,
+            "epochs_run": float(self.epochs),
+        }
+        if self.best_val_accuracy is not None:
+            metrics["best_val_accuracy"] = self.best_val_accuracy
+        return metrics
 
     def write(self, path: Path) -> None:
         """Write `run.json` at `path` atomically (keys in the order the file has always had)."""

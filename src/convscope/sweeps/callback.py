@@ -1,6 +1,6 @@
 """Hydra callback that groups a multirun in MLflow: one parent run per sweep, one child per job.
 
-Configured in `conf/hydra/multirun.yaml` (`hydra.callbacks.mlflow_sweep`). In the launching
+Configured in `conf/sweep.yaml` (`hydra.callbacks.mlflow_sweep`). In the launching
 process, before any job starts, it creates the tracking store, the experiment and the parent
 run, so that parallel jobs never race to migrate a new SQLite file or to create the experiment.
 Each job, in whatever process the launcher runs it, learns its sweep through

@@ -3,8 +3,9 @@
 The callback sets these variables in the job's own process, whatever the launcher (in-process,
 joblib workers, SLURM or Ray), just before the job runs, and removes them afterwards:
 
-- `CONVSCOPE_SWEEP_JOB_DIR`, the job's own output folder, which `conf/config.yaml` uses as the
-  root of `paths.model_dir` and `paths.checkpoints`, so that no job writes into `models/`;
+- `CONVSCOPE_SWEEP_JOB_DIR`, the job's own output folder, which `conf/paths/default.yaml`
+  uses as the root of `paths.models_root` and `paths.checkpoints`, so that no job writes into
+  `models/`;
 - the sweep id and the parent run, which the job's MLflow run carries as tags (`tags()`).
 
 Kept free of MLflow and Hydra imports: the tracking code imports it.

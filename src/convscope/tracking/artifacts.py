@@ -11,6 +11,7 @@ import io
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import keras
 import matplotlib.pyplot as plt
@@ -20,22 +21,23 @@ import pandas as pd
 import tensorflow as tf
 from matplotlib.figure import Figure
 from mlflow.models import infer_signature
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import OmegaConf
 
 from convscope.models.layers import layer_table, parameter_summary
 from convscope.tracking.params import flatten, param_value
 
 
-def flatten_config(cfg: DictConfig) -> dict[str, str]:
-    """The resolved config as `{"model.filters": "[32, 64, 64]", ...}`, ready for log_params."""
-    flat = flatten(OmegaConf.to_container(cfg, resolve=True))
-    return {key: param_value(value) for key, value in flat.items()}
+def flatten_config(config: Mapping[str, Any]) -> dict[str, str]:
+    """A run's config (nested plain values) as `{"model.filters": "[32, 64, 64]", ...}`,
+    ready for log_params."""
+    return {key: param_value(value) for key, value in flatten(dict(config)).items()}
 
 
-def log_config(cfg: DictConfig) -> None:
-    """Log the resolved config flattened as params and whole as `config.yaml`."""
-    mlflow.log_params(flatten_config(cfg))
-    mlflow.log_text(OmegaConf.to_yaml(cfg, resolve=True), "config.yaml")
+def log_config(config: Mapping[str, Any]) -> None:
+    """Log a run's config (nested plain values) flattened as params and whole as
+    `config.yaml`."""
+    mlflow.log_params(flatten_config(config))
+    mlflow.log_text(OmegaConf.to_yaml(dict(config)), "config.yaml")
 
 
 def log_parameter_counts(model: keras.Model) -> pd.DataFrame:

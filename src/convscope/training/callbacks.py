@@ -1,4 +1,5 @@
-"""Keras callbacks of the training loop: timing, per-epoch history on disk, MLflow metrics."""
+"""Keras callbacks of the training loop: timing, per-epoch history on disk, MLflow metrics,
+resume state, early stopping; `training_callbacks` puts them together in their order."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import keras
 import mlflow
 
 from convscope.records.history import History
-from convscope.training.config import EarlyStoppingConfig
+from convscope.training.checkpoint import ResumeState
+from convscope.training.config import EarlyStoppingConfig, TrainConfig
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -75,4 +77,20 @@ def early_stopping(cfg: EarlyStoppingConfig) -> list[keras.callbacks.Callback]:
             restore_best_weights=cfg.restore_best_weights,
             mode="auto",
         )
+    ]
+
+
+def training_callbacks(
+    settings: TrainConfig, state: ResumeState, images_per_epoch: int
+) -> list[keras.callbacks.Callback]:
+    """Every callback of one training, in order: epoch timing, NaN check, the history row
+    and MLflow metrics of each epoch, Keras' resume backup in `state`, early stopping."""
+    return [
+        EpochTimer(images_per_epoch),
+        StopOnNaN(),
+        HistoryWriter(state.history_path),
+        MlflowEpochLogger(),
+        # After the history is written, so a kill between the two loses no history row.
+        keras.callbacks.BackupAndRestore(str(state.backup_dir)),
+        *early_stopping(settings.early_stopping),
     ]

@@ -7,13 +7,12 @@ the same (compared by fingerprint), and removed once the training completes.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
 import shutil
 from pathlib import Path
-
-from omegaconf import DictConfig, OmegaConf
 
 from convscope.atomic import write_text
 from convscope.records.history import HISTORY_FILE, History
@@ -21,10 +20,17 @@ from convscope.records.history import HISTORY_FILE, History
 log = logging.getLogger(__name__)
 
 
-def fingerprint(cfg: DictConfig) -> str:
-    """Hash of everything that shapes the trained weights: data, model and train config."""
-    parts = [OmegaConf.to_yaml(cfg[key], resolve=True) for key in ("data", "model", "train")]
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+def fingerprint(*groups: object) -> str:
+    """Hash of the typed config groups that shape the trained weights (data, model, train):
+    each group's class and values."""
+    parts = [
+        {
+            "class": f"{type(group).__module__}.{type(group).__qualname__}",
+            **dataclasses.asdict(group),
+        }  # type: ignore[call-overload]
+        for group in groups
+    ]
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
 class ResumeState:

@@ -3,57 +3,52 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 import keras
 import mlflow
+import numpy as np
 import tensorflow as tf
 
 from convscope.atomic import atomic_path
 from convscope.console import keras_verbose
 from convscope.data.arrays import as_model_input, load_split
+from convscope.data.config import DataConfig
+from convscope.models.config import ModelConfig
+from convscope.paths import PathsConfig
 from convscope.records.history import HISTORY_FILE, History
 from convscope.records.run import MODEL_FILE, RUN_FILE, RunRecord
 from convscope.records.seeds import seed_dir
 from convscope.report.kernels import feature_maps, kernel_pictures
 from convscope.tracking import artifacts, datasets
-from convscope.tracking.context import run_tags
-from convscope.tracking.failure import failure_tagged
+from convscope.tracking.config import TrackingConfig
+from convscope.tracking.run import training_run
 from convscope.tracking.store import connect
-from convscope.training.callbacks import (
-    EpochTimer,
-    HistoryWriter,
-    MlflowEpochLogger,
-    StopOnNaN,
-    early_stopping,
-)
+from convscope.training.callbacks import training_callbacks
 from convscope.training.checkpoint import ResumeState, fingerprint
 from convscope.training.config import TrainConfig
 from convscope.training.optim import make_loss, make_optimizer
 from convscope.training.spans import Spans
 
-if TYPE_CHECKING:
-    from convscope.config import StageConfig
-
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class TrainResult:
-    """What a finished training produced."""
+class TrainingData:
+    """The arrays of one training: train and validation splits as the model takes them, the
+    test image whose feature maps are logged, and the splits' MLflow dataset inputs."""
 
-    run_id: str
-    model_dir: Path
-    epochs: int
-    best_val_accuracy: float
-    train_seconds: float
-    # Wall-clock seconds of the training's parts: load_data, build_model, log_run_info, fit,
-    # figures, log_model, write_outputs (also logged as `time_<part>_seconds` metrics).
-    spans: dict[str, float] = field(default_factory=dict)
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    feature_image: np.ndarray
+    inputs: list[datasets.DatasetInput]
 
 
 def configure_tensorflow(cfg: TrainConfig) -> None:
@@ -78,143 +73,125 @@ def configure_tensorflow(cfg: TrainConfig) -> None:
         tf.config.experimental.enable_op_determinism()
 
 
-def compiled_model(cfg: StageConfig, train_images: int, **compile_options: object) -> keras.Model:
-    """`cfg.model` built and compiled for training on `train_images` images: loss, accuracy,
-    the configured optimizer and schedule; `compile_options` add to or replace compile's
-    arguments (benchmarks compare variants this way)."""
-    train_cfg = cfg.train
-    model = cfg.model.build((*cfg.data.image_shape, 1), cfg.data.num_classes)
+def load_training_data(
+    processed: Path, data: DataConfig, subset: int | None, feature_map_image: int
+) -> TrainingData:
+    """The processed train split of `data` (its first `subset` images, if set), the validation
+    split and test image `feature_map_image`, with their dataset inputs."""
+    meta = datasets.read_source(processed, data)
+    x_train, y_train = load_split(processed, "train")
+    if subset is not None:
+        x_train, y_train = x_train[:subset], y_train[:subset]
+    x_val, y_val = load_split(processed, "val")
+    inputs = [
+        datasets.split_input(meta, "train", x_train, y_train, subset),
+        datasets.split_input(meta, "val", x_val, y_val),
+    ]
+    x_test, _ = load_split(processed, "test")
+    feature_image = as_model_input(x_test[[feature_map_image]])[0]
+    return TrainingData(
+        as_model_input(x_train), y_train, as_model_input(x_val), y_val, feature_image, inputs
+    )
+
+
+def compiled_model(
+    model: ModelConfig,
+    data: DataConfig,
+    settings: TrainConfig,
+    train_images: int,
+    **compile_options: object,
+) -> keras.Model:
+    """`model` built for `data` and compiled for training on `train_images` images: loss,
+    accuracy, the configured optimizer and schedule; `compile_options` add to or replace
+    compile's arguments (benchmarks compare variants this way)."""
+    built = model.build((*data.image_shape, 1), data.num_classes)
     options = {
-        "optimizer": make_optimizer(train_cfg, -(-train_images // train_cfg.batch_size)),
-        "loss": make_loss(train_cfg),
+        "optimizer": make_optimizer(settings, -(-train_images // settings.batch_size)),
+        "loss": make_loss(settings),
         "metrics": ["accuracy"],
-        "steps_per_execution": train_cfg.steps_per_execution,
+        "steps_per_execution": settings.steps_per_execution,
         **compile_options,
     }
-    model.compile(**options)
-    return model
+    built.compile(**options)
+    return built
 
 
-def train(cfg: StageConfig, sweep_tags: Mapping[str, str] | None = None) -> TrainResult:
-    """Train `cfg.model` with seed `train.seed` on the processed data, log the run to MLflow,
-    write the seed's folder of `paths.model_dir` (`convscope.records.seeds.seed_dir`).
+def train(
+    model: ModelConfig,
+    data: DataConfig,
+    settings: TrainConfig,
+    tracking: TrackingConfig,
+    paths: PathsConfig,
+    *,
+    params: Mapping[str, Any],
+    sweep_tags: Mapping[str, str] | None = None,
+) -> RunRecord:
+    """Train `model` on `data` with seed `settings.seed`, log the run to MLflow (`params`, the
+    run's whole config, as its params), write the seed's folder of the model's folder
+    (`model.keras`, `history.csv`, `run.json`) and return its record.
 
     `sweep_tags` are the tags of the sweep job this training is (`convscope.sweeps.job`).
+    An interrupted training with the same data, model and train config resumes.
     """
-    train_cfg = cfg.train
-    configure_tensorflow(train_cfg)
-    # First: an unusable store (a tracking server that is down) fails before any work.
-    experiment_id = connect(cfg.tracking)
+    configure_tensorflow(settings)
+    experiment_id = connect(tracking)  # first: an unusable store fails before any work
     spans = Spans()
-
     with spans.span("load_data"):
-        processed = Path(cfg.paths.processed)
-        meta = datasets.read_source(processed, cfg.data)
-        x_train, y_train = load_split(processed, "train")
-        if train_cfg.subset is not None:
-            x_train, y_train = x_train[: train_cfg.subset], y_train[: train_cfg.subset]
-        x_val, y_val = load_split(processed, "val")
-        inputs = [
-            datasets.split_input(meta, "train", x_train, y_train, train_cfg.subset),
-            datasets.split_input(meta, "val", x_val, y_val),
-        ]
-        x_test, _ = load_split(processed, "test")
-        x_train, x_val = as_model_input(x_train), as_model_input(x_val)
-        feature_image = as_model_input(x_test[[cfg.tracking.feature_map_image]])
-
+        split = load_training_data(
+            Path(paths.processed), data, settings.subset, tracking.feature_map_image
+        )
     with spans.span("build_model"):
-        model = compiled_model(cfg, len(x_train))
-
-    seed = train_cfg.seed
-    state = ResumeState(seed_dir(Path(cfg.paths.checkpoints), seed), fingerprint(cfg.composed))
+        keras_model = compiled_model(model, data, settings, len(split.x_train))
+    checkpoints = paths.checkpoint_dir(model.name)
+    state = ResumeState(seed_dir(checkpoints, settings.seed), fingerprint(data, model, settings))
     state.align_history()
     resumed_at = state.completed_epochs()
-    tracking = cfg.tracking
-    sampling_interval = tracking.system_metrics_interval if tracking.system_metrics else None
-    if sampling_interval is not None:
-        mlflow.set_system_metrics_sampling_interval(sampling_interval)
-    name, dataset = str(cfg.model.name), str(cfg.data.name)
-    with (
-        mlflow.start_run(
-            run_id=state.run_id,
-            experiment_id=experiment_id,
-            run_name=None if state.run_id else f"{name} seed {seed}",
-            tags=None if state.run_id else run_tags(name, dataset, sweep_tags, seed=seed),
-            log_system_metrics=sampling_interval is not None,
-        ) as run,
-        failure_tagged(),
-    ):
+    with training_run(
+        tracking,
+        experiment_id,
+        model.name,
+        data.name,
+        settings.seed,
+        resume_run_id=state.run_id,
+        sweep_tags=sweep_tags,
+    ) as run:
         if resumed_at:
-            log.info("Resuming %s at epoch %d of %d", name, resumed_at + 1, train_cfg.epochs)
+            log.info("Resuming %s at epoch %d of %d", model.name, resumed_at + 1, settings.epochs)
         else:
             with spans.span("log_run_info"):
-                artifacts.log_config(cfg.composed)
-                artifacts.log_parameter_counts(model)
-                datasets.log_inputs(inputs)
+                artifacts.log_config(params)
+                artifacts.log_parameter_counts(keras_model)
+                datasets.log_inputs(split.inputs)
         state.save_run_id(run.info.run_id)
-
-        callbacks: list[keras.callbacks.Callback] = [
-            EpochTimer(images_per_epoch=len(x_train)),
-            StopOnNaN(),
-            HistoryWriter(state.history_path),
-            MlflowEpochLogger(),
-            # After the history is written, so a kill between the two loses no history row.
-            keras.callbacks.BackupAndRestore(str(state.backup_dir)),
-            *early_stopping(train_cfg.early_stopping),
-        ]
         with spans.span("fit"):
-            model.fit(
-                x_train,
-                y_train,
-                batch_size=train_cfg.batch_size,
-                epochs=train_cfg.epochs,
-                validation_data=(x_val, y_val),
-                callbacks=callbacks,
-                verbose=keras_verbose(train_cfg.verbose),
+            keras_model.fit(
+                split.x_train,
+                split.y_train,
+                batch_size=settings.batch_size,
+                epochs=settings.epochs,
+                validation_data=(split.x_val, split.y_val),
+                callbacks=training_callbacks(settings, state, len(split.x_train)),
+                verbose=keras_verbose(settings.verbose),
             )
-
         history = History.read(state.history_path)
-        mlflow.log_metrics(
-            {
-                "best_val_accuracy": history.best_val_accuracy,
-                "train_seconds": history.train_seconds,
-                "seconds_per_epoch": history.train_seconds / history.epochs,
-                "epochs_run": history.epochs,
-            }
-        )
+        record = RunRecord.finished(history, run.info.run_id, experiment_id, str(tracking.uri))
+        mlflow.log_metrics(record.metrics())
         with spans.span("figures"):
-            artifacts.log_kernels(*kernel_pictures(model, tuple(cfg.data.image_shape)))
-            artifacts.log_feature_maps(feature_maps(model, feature_image[0]))
+            artifacts.log_kernels(*kernel_pictures(keras_model, tuple(data.image_shape)))
+            artifacts.log_feature_maps(feature_maps(keras_model, split.feature_image))
         with spans.span("log_model"):
-            model_uri = (
-                artifacts.log_keras_model(model, x_val[:2]) if cfg.tracking.log_model else None
-            )
-        record = RunRecord(
-            run_id=run.info.run_id,
-            experiment_id=experiment_id,
-            tracking_uri=str(cfg.tracking.uri),
-            model_uri=model_uri,
-            epochs=history.epochs,
-            best_val_accuracy=history.best_val_accuracy,
-            train_seconds=history.train_seconds,
-            seconds_per_epoch=history.train_seconds / history.epochs,
-        )
-        model_dir = seed_dir(Path(cfg.paths.model_dir), seed)
+            if tracking.log_model:
+                uri = artifacts.log_keras_model(keras_model, split.x_val[:2])
+                record = dataclasses.replace(record, model_uri=uri)
         with spans.span("write_outputs"):
-            write_outputs(model_dir, model, history, record)
+            model_dir = seed_dir(paths.model_dir(model.name), settings.seed)
+            write_outputs(model_dir, keras_model, history, record)
             mlflow.log_artifact(str(model_dir / HISTORY_FILE))
         mlflow.log_metrics(spans.metrics())
     state.clear()
     with contextlib.suppress(OSError):  # the model's folder, once no seed's state is left in it
-        Path(cfg.paths.checkpoints).rmdir()
-    return TrainResult(
-        run_id=record.run_id,
-        model_dir=model_dir,
-        epochs=record.epochs,
-        best_val_accuracy=history.best_val_accuracy,
-        train_seconds=record.train_seconds,
-        spans=dict(spans.seconds),
-    )
+        checkpoints.rmdir()
+    return record
 
 
 def write_outputs(model_dir: Path, model: keras.Model, history: History, record: RunRecord) -> None:
