@@ -1,8 +1,8 @@
 # The two commands the README leads with:
 #   make repro   set up .venv if needed, then run the whole DVC pipeline
 #   make test    set up .venv if needed, then run the test suite
-#   make tracking-server   the team's MLflow tracking server (README, "Scaling out")
-#   make exp-show   DVC's experiment table, only what changed, in 120 columns (README)
+#   make tracking-server   the team's MLflow tracking server (docs/scaling-out.md)
+#   make exp-show   DVC's experiment table, only what changed, in 120 columns (docs/experiments-and-sweeps.md)
 # Set-up is incremental: .venv is (re)built only when pyproject.toml or constraints.txt change.
 
 PYTHON ?= python3.11
@@ -14,7 +14,7 @@ STAMP  := $(VENV)/.convscope-installed
 
 setup: $(STAMP)
 
-# uv installs the pinned set about 6x faster than pip (benchmarks/decisions.md); it
+# uv installs the pinned set faster than pip (benchmarks/decisions.md); it
 # is itself pinned in constraints.txt and bootstrapped with the venv's own pip. Bytecode is
 # compiled at install so that no stage process compiles TensorFlow again.
 $(STAMP): pyproject.toml constraints.txt
@@ -27,7 +27,7 @@ $(STAMP): pyproject.toml constraints.txt
 repro: $(STAMP)
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/dvc repro
 
-# The team's MLflow tracking server on PostgreSQL (README, "Scaling out"); settings from the
+# The team's MLflow tracking server on PostgreSQL (docs/scaling-out.md); settings from the
 # environment: MLFLOW_BACKEND_STORE_URI (required), MLFLOW_ARTIFACTS_DESTINATION, MLFLOW_HOST,
 # MLFLOW_PORT (see the script).
 tracking-server: $(STAMP)

@@ -2,8 +2,8 @@
 
 import os
 
-# oneDNN kernels make convolutions 1.5-2.5x faster on this project's CPUs, but TensorFlow
-# leaves them off on CPUs it does not recognise; must be set before TensorFlow is imported.
+# oneDNN kernels make convolutions faster (benchmarks/decisions.md), but TensorFlow leaves
+# them off on CPUs it does not recognise; must be set before TensorFlow is imported.
 # Set TF_ENABLE_ONEDNN_OPTS=0 to compare.
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 # TensorFlow's C++ logging off below errors in every stage, unless the user chose a level;
