@@ -155,7 +155,8 @@ def test_deterministic_reruns_are_bit_exact(
 ) -> None:
     (first, _), (second, _) = deterministic_runs
     # compile=False: the weights are what is compared, and the saved loss is this project's
-    # class, which Keras finds only once convscope.training.optim is imported (docs/tracking-and-registry.md).
+    # class, which Keras finds only once convscope.training.optim is imported
+    # (docs/tracking-and-registry.md).
     models = [
         keras.saving.load_model(
             seed_dir(f / "models" / "lenet5", 42) / "model.keras", compile=False
