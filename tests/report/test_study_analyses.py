@@ -10,9 +10,10 @@ import pytest
 from omegaconf import OmegaConf
 
 from convscope.cli import CONFIG_DIR
-from convscope.config import model_config
+from convscope.config import group_config
 from convscope.errors import ConvscopeError
 from convscope.models.anatomy import receptive_fields
+from convscope.models.config import ModelConfig
 from convscope.report.figures import save_figure
 from convscope.report.receptive_fields import (
     effective_field_figure,
@@ -27,7 +28,7 @@ MNIST_SHAPE = (28, 28, 1)
 def built(name: str) -> keras.Model:
     """conf/model/<name>.yaml's model, built for MNIST."""
     yaml = OmegaConf.to_container(OmegaConf.load(CONFIG_DIR / "model" / f"{name}.yaml"))
-    return model_config(yaml).build(MNIST_SHAPE, 10)
+    return group_config("model", ModelConfig, yaml).build(MNIST_SHAPE, 10)
 
 
 def box_convs(count: int, size: int = 9) -> keras.Model:
