@@ -501,3 +501,9 @@ def mnist_workspace(mnist_pipeline: PipelineRun) -> Workspace:
     """`mnist_pipeline`'s project as a Workspace: dense and LeNet-5, seeds 42 and 43, trained,
     evaluated and compared by the real stages. Read only; copy it to change it."""
     return mnist_pipeline.workspace
+
+
+@pytest.fixture(scope="session")
+def evaluated(mnist_workspace: Workspace) -> Workspace:
+    """`mnist_workspace`, named for the evaluate and compare stage tests that read it."""
+    return mnist_workspace
