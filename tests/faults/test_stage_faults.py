@@ -194,8 +194,9 @@ def test_signal_during_training_keeps_the_checkpoint_and_the_rerun_resumes_the_r
     )
 
     assert second.returncode == 0, second.stderr[-3000:]
-    resumed = [line for line in second.stderr.splitlines() if "Resuming dense at epoch" in line]
-    assert resumed, second.stderr[-3000:]
+    output = second.stdout + second.stderr
+    resumed = [line for line in output.splitlines() if "Resuming dense at epoch" in line]
+    assert resumed, output[-3000:]
     _, run = only_run(tmp_path)
     assert run.info.run_id == killed.info.run_id
     assert run.info.status == "FINISHED"
