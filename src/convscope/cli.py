@@ -7,9 +7,10 @@ as that typed object. A `ConvscopeError` raised by a stage or by that check (unk
 wrong type, impossible value), and a config Hydra cannot compose (unknown option, bad
 override, a group the stage does not read), become a one-line `error: ...` on stderr and
 exit status 1, instead of a traceback. So do a full disk, quota or file-size limit
-(`convscope.atomic.is_disk_full`, naming the file) and an MLflow store that stopped answering
-(`convscope.tracking.unavailable`). SIGTERM is handled as Ctrl-C (`convscope.interrupt`): the
-stage stops, a training keeps its checkpoint and its run is marked KILLED, and the exit status
+(`convscope.atomic.is_disk_full`, naming the file); a training's MLflow store that stopped
+answering is a ConvscopeError (`convscope.tracking.unavailable`). SIGTERM is handled as Ctrl-C
+(`convscope.interrupt`): the stage stops, a training keeps its checkpoint and its run is
+marked KILLED, and the exit status
 is 130 (SIGINT) or 143 (SIGTERM), with one line. `Stage.config(*overrides)` gives tests and
 benchmarks the same config without a process.
 """
@@ -152,10 +153,7 @@ def user_error_line(err: Exception) -> str | None:
         assert isinstance(err, OSError)
         what = err.filename or "a file MLflow or a library was writing"
         return f"{what}: {os.strerror(err.errno).lower()}"
-    # Imported here: MLflow is slow to import and `--help` should not wait for it.
-    from convscope.tracking.unavailable import unavailable_store_line
-
-    return unavailable_store_line(err)
+    return None
 
 
 def config_error_line(err: HydraException | OmegaConfBaseException) -> str:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import mlflow
 import requests
 from mlflow.exceptions import MlflowException
 
-from convscope.errors import first_line
+from convscope.errors import ConvscopeError, first_line
 
 # What MLflow's REST client raises once its retries are spent (mlflow/utils/rest_utils.py).
 REQUEST_FAILED = ("API request to ", " failed with exception ")
@@ -59,3 +60,15 @@ def unavailable_store_line(err: BaseException) -> str | None:
         path = uri.removeprefix("sqlite:///") if uri.startswith("sqlite:///") else uri
         return f"{path}: no space left on device (the MLflow store)"
     return None
+
+
+@contextmanager
+def unavailable_store_reported() -> Iterator[None]:
+    """Re-raise an MLflow store that stopped taking writes as a one-line ConvscopeError."""
+    try:
+        yield
+    except Exception as err:
+        line = unavailable_store_line(err)
+        if line is None:
+            raise
+        raise ConvscopeError(line) from err
