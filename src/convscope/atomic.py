@@ -1,7 +1,12 @@
-"""Write outputs so that a reader never sees a half-written file or folder."""
+"""Write outputs so that a reader never sees a half-written file or folder.
+
+A write that fails for lack of room (`DISK_FULL_ERRNOS`) is re-raised naming the
+output it was writing, since the OSError of a `write()` names no file.
+"""
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import tempfile
@@ -10,6 +15,23 @@ from contextlib import contextmanager
 from pathlib import Path
 
 TEMP_MARK = ".tmp-"  # in the name of every temporary file or folder made here
+DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT})
+
+
+def is_disk_full(err: BaseException) -> bool:
+    """True for an OSError that says the disk, a quota or the file-size limit is full."""
+    return isinstance(err, OSError) and err.errno in DISK_FULL_ERRNOS
+
+
+@contextmanager
+def _naming(path: Path) -> Iterator[None]:
+    """Re-raise a disk-full OSError that names no file as one naming `path`."""
+    try:
+        yield
+    except OSError as err:
+        if is_disk_full(err) and not err.filename:
+            raise OSError(err.errno, os.strerror(err.errno), str(path)) from err
+        raise
 
 
 @contextmanager
@@ -22,8 +44,9 @@ def atomic_path(path: Path) -> Iterator[Path]:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}{TEMP_MARK}{os.getpid()}{path.suffix}")
     try:
-        yield tmp
-        os.replace(tmp, path)
+        with _naming(path):
+            yield tmp
+            os.replace(tmp, path)
     finally:
         if tmp.exists():
             tmp.unlink()
@@ -35,7 +58,8 @@ def atomic_dir(final: Path) -> Iterator[Path]:
     final.parent.mkdir(parents=True, exist_ok=True)
     temp = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}{TEMP_MARK}"))
     try:
-        yield temp
+        with _naming(final):
+            yield temp
         umask = os.umask(0)
         os.umask(umask)
         temp.chmod(0o777 & ~umask)  # mkdtemp made it private; give it the usual permissions

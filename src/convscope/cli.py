@@ -6,8 +6,13 @@ entry, against the stage's schema (`convscope.config.stage_config`) and handed t
 as that typed object. A `ConvscopeError` raised by a stage or by that check (unknown key,
 wrong type, impossible value), and a config Hydra cannot compose (unknown option, bad
 override, a group the stage does not read), become a one-line `error: ...` on stderr and
-exit status 1, instead of a traceback. `Stage.config(*overrides)` gives tests and benchmarks
-the same config without a process.
+exit status 1, instead of a traceback. So do a full disk, quota or file-size limit
+(`convscope.atomic.is_disk_full`, naming the file); a training's MLflow store that stopped
+answering is a ConvscopeError (`convscope.tracking.unavailable`). SIGTERM is handled as Ctrl-C
+(`convscope.interrupt`): the stage stops, a training keeps its checkpoint and its run is
+marked KILLED, and the exit status
+is 130 (SIGINT) or 143 (SIGTERM), with one line. `Stage.config(*overrides)` gives tests and
+benchmarks the same config without a process.
 """
 
 from __future__ import annotations
@@ -29,9 +34,11 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException
 
+from convscope.atomic import is_disk_full
 from convscope.config import omegaconf_error_line, stage_config
 from convscope.console import tensorflow_notices_filtered
 from convscope.errors import ConvscopeError, first_line
+from convscope.interrupt import exit_status, interrupt_signal, sigterm_raises
 
 Schema = TypeVar("Schema")
 
@@ -90,12 +97,15 @@ class Stage(Generic[Schema]):
         def run(cfg: DictConfig) -> Any:
             try:
                 return self.task(stage_config(self.schema, cfg))
-            except ConvscopeError as err:
+            except Exception as err:
+                line = user_error_line(err)
+                if line is None:
+                    raise
                 if HydraConfig.get().mode == RunMode.MULTIRUN:
                     # One job of a sweep fails alone: Hydra records it and the other jobs run.
-                    print(f"error: {err}", file=sys.stderr, flush=True)
+                    print(f"error: {line}", file=sys.stderr, flush=True)
                     raise
-                _exit_with(str(err))
+                _exit_with(line)
 
         app = hydra.main(
             config_path=str(CONFIG_DIR), config_name=self.config_name, version_base="1.3"
@@ -105,13 +115,21 @@ class Stage(Generic[Schema]):
         # error: we set it and print one line. A user who set HYDRA_FULL_ERROR=1 gets the trace.
         wants_trace = os.environ.get("HYDRA_FULL_ERROR") == "1"
         os.environ["HYDRA_FULL_ERROR"] = "1"
-        with tensorflow_notices_filtered():
+        with tensorflow_notices_filtered(), sigterm_raises():
             try:
                 return app()
             except (HydraException, OmegaConfBaseException) as err:
                 if wants_trace:
                     raise
                 _exit_with(config_error_line(err))
+            except KeyboardInterrupt as err:
+                if wants_trace:
+                    raise
+                _exit_with(
+                    f"stopped by {interrupt_signal(err).name}; rerun the same command to "
+                    "resume a training from its checkpoint",
+                    status=exit_status(err),
+                )
 
 
 def stage(schema: type[Schema]) -> Callable[[Callable[[Schema], Any]], Stage[Schema]]:
@@ -125,6 +143,17 @@ def stage(schema: type[Schema]) -> Callable[[Callable[[Schema], Any]], Stage[Sch
         return Stage(task, schema, module.rsplit(".", 1)[-1])
 
     return wrap
+
+
+def user_error_line(err: Exception) -> str | None:
+    """The one line for an error the user can act on, or None for a bug (a traceback)."""
+    if isinstance(err, ConvscopeError):
+        return str(err)
+    if is_disk_full(err):
+        assert isinstance(err, OSError)
+        what = err.filename or "a file MLflow or a library was writing"
+        return f"{what}: {os.strerror(err.errno).lower()}"
+    return None
 
 
 def config_error_line(err: HydraException | OmegaConfBaseException) -> str:
@@ -149,6 +178,6 @@ def config_error_line(err: HydraException | OmegaConfBaseException) -> str:
     return line
 
 
-def _exit_with(message: str) -> None:
+def _exit_with(message: str, status: int = 1) -> None:
     print(f"error: {message}", file=sys.stderr, flush=True)
-    sys.exit(1)
+    sys.exit(status)

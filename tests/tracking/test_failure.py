@@ -70,11 +70,13 @@ def test_succeeding_block_leaves_no_reason(client: MlflowClient) -> None:
     assert FAILURE_TAG not in finished.data.tags
 
 
-def test_interrupt_is_not_a_failure_reason(client: MlflowClient) -> None:
+def test_interrupt_ends_the_run_killed_without_a_failure_reason(client: MlflowClient) -> None:
     with pytest.raises(KeyboardInterrupt), mlflow.start_run() as run, failure_tagged():
         raise KeyboardInterrupt
 
-    assert FAILURE_TAG not in client.get_run(run.info.run_id).data.tags
+    interrupted = client.get_run(run.info.run_id)
+    assert interrupted.info.status == "KILLED"  # start_run's own exit would say FAILED
+    assert FAILURE_TAG not in interrupted.data.tags
 
 
 def test_untaggable_run_logs_a_warning_and_reraises_the_original_error(

@@ -1,4 +1,5 @@
-"""Why a run failed, recorded as a tag so that the MLflow UI (and a sweep's summary) shows it."""
+"""How a run ended badly, recorded so that the MLflow UI (and a sweep's summary) shows it: the
+reason of a failure as a tag, an interrupt (Ctrl-C, SIGTERM) as the status KILLED."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import mlflow
+from mlflow.entities import RunStatus
 from mlflow.exceptions import MlflowException
 
 from convscope.errors import first_line
@@ -28,10 +30,18 @@ def describe_failure(err: BaseException) -> str:
 def failure_tagged() -> Iterator[None]:
     """Tag the active MLflow run with the reason when the block raises, then re-raise.
 
-    Use inside `with mlflow.start_run()`, which then ends the run as FAILED.
+    Use inside `with mlflow.start_run()`, which then ends the run as FAILED. An interrupt
+    (KeyboardInterrupt, which the stages also raise on SIGTERM) ends the run here as KILLED,
+    since `start_run`'s exit would mark it FAILED; it gets no reason tag.
     """
     try:
         yield
+    except KeyboardInterrupt:
+        try:
+            mlflow.end_run(RunStatus.to_string(RunStatus.KILLED))
+        except MlflowException as end_error:
+            log.warning("Could not mark the MLflow run KILLED: %s", end_error)
+        raise
     except Exception as err:
         try:
             mlflow.set_tag(FAILURE_TAG, describe_failure(err))

@@ -11,6 +11,7 @@ import mlflow
 from convscope.tracking.config import TrackingConfig
 from convscope.tracking.context import run_tags
 from convscope.tracking.failure import failure_tagged
+from convscope.tracking.unavailable import unavailable_store_reported
 
 
 @contextmanager
@@ -36,6 +37,7 @@ def training_run(
         mlflow.set_system_metrics_sampling_interval(interval)
     new = resume_run_id is None
     with (
+        unavailable_store_reported(),  # outermost: ending the run may be what fails
         mlflow.start_run(
             run_id=resume_run_id,
             experiment_id=experiment_id,

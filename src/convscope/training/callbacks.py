@@ -3,6 +3,7 @@ resume state, early stopping; `training_callbacks` puts them together in their o
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from pathlib import Path
@@ -11,8 +12,14 @@ import keras
 import mlflow
 
 from convscope.records.history import History
+from convscope.tracking.spool import MetricSpool
+from convscope.tracking.unavailable import server_unreachable
 from convscope.training.checkpoint import ResumeState
 from convscope.training.config import EarlyStoppingConfig, TrainConfig
+
+UNLOGGED_FILE = "unlogged-metrics.jsonl"  # in the checkpoint folder, outside DVC's outputs
+
+log = logging.getLogger(__name__)
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -46,12 +53,46 @@ class HistoryWriter(keras.callbacks.Callback):
 
 
 class MlflowEpochLogger(keras.callbacks.Callback):
-    """Logs each epoch's metrics to the active MLflow run (step = epoch number, from 1)."""
+    """Logs each epoch's metrics to the active MLflow run (step = epoch number, from 1).
+
+    Each epoch's metrics go through `spool` (a file in the checkpoint folder) and are logged
+    from there, so a tracking server that does not answer, even after MLflow's retries, loses
+    nothing: training goes on with a warning, and the metrics are logged with their own step
+    and time at a later epoch, at the end of training, or by the run that resumes it. The
+    training does not end while metrics are waiting: it fails, keeping its checkpoint.
+    """
+
+    def __init__(self, spool: MetricSpool) -> None:
+        super().__init__()
+        self.spool = spool
+        self.run_id = ""
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self.run_id = mlflow.active_run().info.run_id
+        self._flush("from an earlier interrupted run")
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         metrics = {key: float(value) for key, value in (logs or {}).items()}
         metrics["learning_rate"] = float(self.model.optimizer.learning_rate)
-        mlflow.log_metrics(metrics, step=epoch + 1)
+        self.spool.add(self.run_id, metrics, step=epoch + 1)
+        self._flush(f"of epoch {epoch + 1}")
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        if self.spool.entries():
+            self.spool.replay()  # a server still away fails the training here
+
+    def _flush(self, which: str) -> None:
+        try:
+            self.spool.replay()
+        except Exception as err:
+            if not server_unreachable(err):
+                raise
+            log.warning(
+                "The MLflow tracking server did not answer; the metrics %s wait in %s and are "
+                "logged once it answers",
+                which,
+                self.spool.path,
+            )
 
 
 class StopOnNaN(keras.callbacks.Callback):
@@ -89,8 +130,11 @@ def training_callbacks(
         EpochTimer(images_per_epoch),
         StopOnNaN(),
         HistoryWriter(state.history_path),
-        MlflowEpochLogger(),
-        # After the history is written, so a kill between the two loses no history row.
-        keras.callbacks.BackupAndRestore(str(state.backup_dir)),
+        MlflowEpochLogger(MetricSpool(state.folder / UNLOGGED_FILE)),
+        # After the history is written, so a kill between the two loses no history row. Kept
+        # after training (the trainer clears the state once everything is written and logged),
+        # so a stage failing after fit (full disk, tracking server away) resumes with nothing
+        # left to train.
+        keras.callbacks.BackupAndRestore(str(state.backup_dir), delete_checkpoint=False),
         *early_stopping(settings.early_stopping),
     ]
