@@ -3,8 +3,12 @@
 PostgreSQL comes from Debian's `postgresql` package (`.ci/run` installs it). It refuses to run as
 root, so when the tests run as root it runs as `nobody`, in a temporary folder that user owns,
 listening on 127.0.0.1 only (its unix socket in that folder), with a password. The server is
-started by the project's own script on a free loopback port. Both are stopped by their
-fixtures, pass or fail.
+started by the project's own script on a free loopback port, with MLflow's basic-auth app and
+HTTPS (a self-signed certificate made here, forced on loopback through the script's
+CONVSCOPE_TLS_CERT/CONVSCOPE_TLS_KEY). Its users are made by `python -m convscope.tracking.users`:
+`alice` may write to the experiment and manage the champion's registered model, `carol` may
+write to both but not manage it, `bob` has only the default, READ. Both servers are stopped by
+their fixtures, pass or fail.
 
 Not pytest-postgresql: its process fixture runs initdb and pg_ctl as the current user, so as
 root it cannot start PostgreSQL at all.
@@ -13,8 +17,11 @@ root it cannot start PostgreSQL at all.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import glob
 import importlib.util
+import io
+import ipaddress
 import json
 import os
 import pwd
@@ -22,6 +29,7 @@ import secrets
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -29,17 +37,20 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import psutil
 import pytest
+import requests
 from mlflow.tracking import MlflowClient
 from omegaconf import OmegaConf
 
 from convscope.errors import ConvscopeError
 from convscope.records.seeds import seed_dir
 from convscope.sweeps.job import PARENT_RUN_TAG, SWEEP_ID_TAG
+from convscope.tracking import users
 from convscope.tracking.store import connect
 
 REPO = Path(__file__).resolve().parents[2]
@@ -155,16 +166,102 @@ def postgres() -> Iterator[Postgres]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+ADMIN = "admin"
+LOGIN_VARIABLES = ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD")
+# The users the server fixture adds, and their grants (`python -m convscope.tracking.users`).
+USER_GRANTS = {
+    "alice": ("--experiment", "mnist:EDIT", "--model", "mnist:MANAGE"),
+    "carol": ("--experiment", "mnist:EDIT", "--model", "mnist:EDIT", "--model", "mnist-dense:EDIT"),
+    "bob": (),
+}
+
+
 @dataclass(frozen=True)
 class TrackingServer:
-    """A running `scripts/tracking-server`: its URI, artifact folder and log."""
+    """A running `scripts/tracking-server`: its URI, artifact folder, log, certificate, the
+    process group of its processes, and the passwords of its users (`admin` included)."""
 
     uri: str
     artifacts: Path
     log: Path
+    certificate: Path | None
+    process_group: int
+    passwords: dict[str, str] = field(default_factory=dict)
 
     def client(self) -> MlflowClient:
+        """A client of the server, logged in as the admin (see `tracking_server`)."""
         return MlflowClient(self.uri)
+
+    def login(self, user: str, password: str | None = None) -> dict[str, str]:
+        """The variables a stage logs in with as `user` (with `password`, else the user's)."""
+        return {
+            "MLFLOW_TRACKING_USERNAME": user,
+            "MLFLOW_TRACKING_PASSWORD": self.passwords[user] if password is None else password,
+        }
+
+    def secrets(self) -> set[str]:
+        """Every secret the server knows: user passwords and, from its processes' environment,
+        the database URL's password and the auth app's CSRF key."""
+        found = set(self.passwords.values())
+        for process in server_processes(self.process_group):
+            with contextlib.suppress(psutil.Error):
+                environment = process.environ()
+                if "MLFLOW_FLASK_SERVER_SECRET_KEY" in environment:
+                    found.add(environment["MLFLOW_FLASK_SERVER_SECRET_KEY"])
+                    database = environment["MLFLOW_BACKEND_STORE_URI"]
+                    found.add(database.split("://", 1)[1].split("@")[0].split(":", 1)[1])
+        return found
+
+
+def server_processes(process_group: int) -> list[psutil.Process]:
+    """The processes of a process group (the script, `mlflow server`, uvicorn and its workers)."""
+    found = []
+    for process in psutil.process_iter():
+        with contextlib.suppress(psutil.Error):
+            if os.getpgid(process.pid) == process_group:
+                found.append(process)
+    return found
+
+
+def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its private key (PEM files in `folder`), signed by
+    itself: the one file clients trust through MLFLOW_TRACKING_SERVER_CERT_PATH."""
+    if importlib.util.find_spec("cryptography") is None:
+        missing("the cryptography package (a dependency of mlflow) is not installed")
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "convscope test server")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = folder / "server.crt", folder / "server.key"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    key_file.chmod(0o600)
+    return cert_file, key_file
 
 
 def stop_process_group(process: subprocess.Popen) -> None:
@@ -179,14 +276,18 @@ def stop_process_group(process: subprocess.Popen) -> None:
     process.wait()
 
 
-def wait_until_healthy(uri: str, process: subprocess.Popen, log: Path) -> None:
-    """Poll `<uri>/health` until the server answers; fail with its log if it exits first."""
+def wait_until_healthy(
+    uri: str, process: subprocess.Popen, log: Path, certificate: Path | None = None
+) -> None:
+    """Poll `<uri>/health` until the server answers (over HTTPS trusting `certificate`); fail
+    with its log if it exits first."""
+    context = ssl.create_default_context(cafile=str(certificate)) if certificate else None
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
             pytest.fail(f"the tracking server exited ({process.returncode}):\n{log.read_text()}")
         try:
-            with urllib.request.urlopen(f"{uri}/health", timeout=5) as answer:
+            with urllib.request.urlopen(f"{uri}/health", timeout=5, context=context) as answer:
                 if answer.status == 200:
                     return
         except (urllib.error.URLError, ConnectionError, TimeoutError):
@@ -200,51 +301,135 @@ def venv_environment(**variables: str) -> dict[str, str]:
     return {**os.environ, "PATH": path, **variables}
 
 
-@pytest.fixture(scope="module")
-def tracking_server(
-    postgres: Postgres, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[TrackingServer]:
-    """`scripts/tracking-server` on the PostgreSQL above and a free 127.0.0.1 port (the
-    script's default host), artifacts in a temporary folder; stopped after the module."""
-    folder = tmp_path_factory.mktemp("tracking-server")
-    artifacts, log, port = folder / "artifacts", folder / "server.log", free_loopback_port()
+def start_server(folder: Path, postgres: Postgres, **variables: str) -> subprocess.Popen:
+    """`scripts/tracking-server` on `postgres`, artifacts and log in `folder`, its own process
+    group (stopped as a whole), the admin's password and `variables` in its environment."""
     environment = venv_environment(
         MLFLOW_BACKEND_STORE_URI=postgres.url,
-        MLFLOW_ARTIFACTS_DESTINATION=str(artifacts),
-        MLFLOW_PORT=str(port),
+        MLFLOW_ARTIFACTS_DESTINATION=str(folder / "artifacts"),
         MLFLOW_WORKERS="1",  # one process, lean on 2 cores; it serves requests concurrently
+        MLFLOW_AUTH_ADMIN_USERNAME=ADMIN,
+        **variables,
     )
-    environment.pop("MLFLOW_HOST", None)  # the script's default: 127.0.0.1
-    with log.open("w") as output:
-        process = subprocess.Popen(
+    for name in ("MLFLOW_HOST", *LOGIN_VARIABLES):
+        environment.pop(name, None)  # the script's default host: 127.0.0.1
+    with (folder / "server.log").open("w") as output:
+        return subprocess.Popen(
             [str(SCRIPT)],
             cwd=folder,
             env=environment,
             stdout=output,
             stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group, stopped as a whole
+            start_new_session=True,
         )
-    try:
-        uri = f"http://127.0.0.1:{port}"
-        wait_until_healthy(uri, process, log)
-        yield TrackingServer(uri, artifacts, log)
-    finally:
-        stop_process_group(process)
 
 
-def run_stage(
-    stage: str, workdir: Path, tracking_uri: str, *overrides: str
+def manage_users(
+    server: TrackingServer, *arguments: str, password: str = ""
 ) -> subprocess.CompletedProcess[str]:
-    """`python -m convscope.<stage>` in `workdir`, logging to `tracking_uri` as a user would
-    (MLFLOW_TRACKING_URI); everything it writes to relative paths lands in `workdir`."""
+    """`python -m convscope.tracking.users <arguments>` as the admin, `password` on stdin."""
+    environment = venv_environment(
+        MLFLOW_TRACKING_URI=server.uri,
+        MLFLOW_TRACKING_SERVER_CERT_PATH=str(server.certificate),
+        **server.login(ADMIN),
+    )
     return subprocess.run(
-        [sys.executable, "-m", f"convscope.{stage}", *overrides],
-        cwd=workdir,
-        env=venv_environment(MLFLOW_TRACKING_URI=tracking_uri),
+        [sys.executable, "-m", "convscope.tracking.users", *arguments],
+        env=environment,
+        input=f"{password}\n",
         capture_output=True,
         text=True,
         timeout=STAGE_TIMEOUT_SECONDS,
     )
+
+
+@pytest.fixture(scope="module")
+def admin_password() -> str:
+    """The admin's password: set by the first server on the module's database, kept by MLflow."""
+    return secrets.token_urlsafe(16)
+
+
+@pytest.fixture(scope="module")
+def tracking_server(
+    postgres: Postgres, admin_password: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[TrackingServer]:
+    """`scripts/tracking-server` on the PostgreSQL above, HTTPS on a free 127.0.0.1 port (the
+    script's default host), artifacts in a temporary folder, the users of USER_GRANTS added;
+    stopped after the module. This process's own MLflow calls log in as the admin."""
+    folder = tmp_path_factory.mktemp("tracking-server")
+    certificate, key = self_signed_certificate(folder)
+    port = free_loopback_port()
+    process = start_server(
+        folder,
+        postgres,
+        MLFLOW_PORT=str(port),
+        MLFLOW_AUTH_ADMIN_PASSWORD=admin_password,
+        CONVSCOPE_TLS_CERT=str(certificate),
+        CONVSCOPE_TLS_KEY=str(key),
+    )
+    patch = pytest.MonkeyPatch()
+    try:
+        uri = f"https://127.0.0.1:{port}"
+        wait_until_healthy(uri, process, folder / "server.log", certificate)
+        server = TrackingServer(
+            uri, folder / "artifacts", folder / "server.log", certificate, process.pid
+        )
+        server.passwords[ADMIN] = admin_password
+        (first, grants), *others = USER_GRANTS.items()
+        # The command as the admin runs it, password on stdin ...
+        server.passwords[first] = secrets.token_urlsafe(16)
+        added = manage_users(server, "add", first, *grants, password=server.passwords[first])
+        assert added.returncode == 0, added.stderr[-3000:]
+        patch.setenv("MLFLOW_TRACKING_URI", uri)
+        patch.setenv("MLFLOW_TRACKING_SERVER_CERT_PATH", str(certificate))
+        for name, value in server.login(ADMIN).items():
+            patch.setenv(name, value)
+        # ... and the same code in this process for the others, sparing Python start-ups.
+        for user, grants in others:
+            server.passwords[user] = secrets.token_urlsafe(16)
+            patch.setattr(sys, "stdin", io.StringIO(f"{server.passwords[user]}\n"))
+            users.run(["add", user, *grants])
+        patch.delenv("MLFLOW_TRACKING_URI")
+        yield server
+    finally:
+        patch.undo()
+        stop_process_group(process)
+
+
+def start_stage(
+    stage: str,
+    workdir: Path,
+    tracking_uri: str,
+    *overrides: str,
+    login: dict[str, str] | None = None,
+) -> subprocess.Popen[str]:
+    """`python -m convscope.<stage>` started in `workdir`, logging to `tracking_uri` as a user
+    would (MLFLOW_TRACKING_URI, and the `login` variables); everything it writes to relative
+    paths lands in `workdir`."""
+    environment = venv_environment(MLFLOW_TRACKING_URI=tracking_uri)
+    for name in LOGIN_VARIABLES:
+        environment.pop(name, None)
+    return subprocess.Popen(
+        [sys.executable, "-m", f"convscope.{stage}", *overrides],
+        cwd=workdir,
+        env={**environment, **(login or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def run_stage(
+    stage: str,
+    workdir: Path,
+    tracking_uri: str,
+    *overrides: str,
+    login: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """`start_stage`, waited for: its exit status, stdout and stderr."""
+    process = start_stage(stage, workdir, tracking_uri, *overrides, login=login)
+    stdout, stderr = process.communicate(timeout=STAGE_TIMEOUT_SECONDS)
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
 def test_script_refuses_to_start_without_a_database_url() -> None:
@@ -279,12 +464,19 @@ def test_train_and_evaluate_log_everything_through_the_server(
     import psycopg
 
     data = f"paths.processed={processed_mnist}"
+    alice = tracking_server.login("alice")
     trained = run_stage(
-        "train", tmp_path, tracking_server.uri, *SMALL_TRAINING, "train.subset=300", data
+        "train",
+        tmp_path,
+        tracking_server.uri,
+        *SMALL_TRAINING,
+        "train.subset=300",
+        data,
+        login=alice,
     )
     assert trained.returncode == 0, trained.stderr[-3000:]
     evaluated = run_stage(
-        "evaluate", tmp_path, tracking_server.uri, "model=dense", data, *quick_timing
+        "evaluate", tmp_path, tracking_server.uri, "model=dense", data, *quick_timing, login=alice
     )
     assert evaluated.returncode == 0, evaluated.stderr[-3000:]
 
@@ -342,6 +534,7 @@ def test_parallel_sweep_nests_every_job_under_one_parent(
         "tracking.log_model=false",
         f"paths.processed={processed_mnist}",
         f"hydra.sweep.dir={tmp_path / 'multirun'}",
+        login=tracking_server.login("alice"),
     )
     assert done.returncode == 0, done.stderr[-3000:]
 
@@ -396,3 +589,224 @@ def test_connect_stops_at_once_naming_a_server_that_does_not_answer() -> None:
     assert str(caught.value).startswith(
         f"tracking.uri: cannot reach the MLflow tracking server at {dead} ("
     )
+
+
+# --- Authentication, permissions and TLS ------------------------------------------------------
+
+
+def script_errors(**variables: str) -> list[str]:
+    """The stderr lines of `scripts/tracking-server` started with `variables` (on a database
+    URL nothing listens at: each check fails before the server would connect)."""
+    defaults = {
+        "MLFLOW_BACKEND_STORE_URI": "postgresql://mlflow:pw@127.0.0.1:1/mlflow",
+        "MLFLOW_AUTH_ADMIN_USERNAME": ADMIN,
+        "MLFLOW_AUTH_ADMIN_PASSWORD": "not-used-here",
+    }
+    environment = venv_environment(**(defaults | variables))
+    done = subprocess.run([str(SCRIPT)], env=environment, capture_output=True, text=True)
+    assert done.returncode == 1
+    return done.stderr.splitlines()
+
+
+def test_script_refuses_to_start_without_the_admin_login() -> None:
+    assert script_errors(MLFLOW_AUTH_ADMIN_PASSWORD="") == [
+        "error: MLFLOW_AUTH_ADMIN_USERNAME and MLFLOW_AUTH_ADMIN_PASSWORD must be set: the admin "
+        "user of the server (docs/team-server.md)"
+    ]
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.20", "tracking-host"])
+def test_script_refuses_to_serve_the_network_without_tls(host: str) -> None:
+    assert script_errors(MLFLOW_HOST=host) == [
+        f"error: MLFLOW_HOST={host} serves the network: set CONVSCOPE_TLS_CERT and "
+        "CONVSCOPE_TLS_KEY (certificate and key) so that passwords do not cross it in clear"
+    ]
+
+
+def test_script_refuses_half_a_tls_setting(tmp_path: Path) -> None:
+    certificate = tmp_path / "server.crt"
+    certificate.write_text("")
+    assert script_errors(MLFLOW_HOST="0.0.0.0", CONVSCOPE_TLS_CERT=str(certificate)) == [
+        "error: CONVSCOPE_TLS_CERT and CONVSCOPE_TLS_KEY: set both (the certificate and its "
+        "key), or neither"
+    ]
+
+
+@pytest.mark.slow
+def test_plain_loopback_server_keeps_its_auth_config_private_and_removes_it(
+    postgres: Postgres, admin_password: str, tmp_path: Path
+) -> None:
+    port = free_loopback_port()
+    process = start_server(
+        tmp_path, postgres, MLFLOW_PORT=str(port), MLFLOW_AUTH_ADMIN_PASSWORD=admin_password
+    )
+    try:
+        uri = f"http://127.0.0.1:{port}"  # loopback without a certificate: plain HTTP
+        wait_until_healthy(uri, process, tmp_path / "server.log")
+        [config] = {
+            Path(member.environ()["MLFLOW_AUTH_CONFIG_PATH"])
+            for member in server_processes(process.pid)
+            if "MLFLOW_AUTH_CONFIG_PATH" in member.environ()
+        }
+        assert config.stat().st_mode & 0o777 == 0o600
+        assert config.parent.stat().st_mode & 0o777 == 0o700
+        assert not config.is_relative_to(REPO)
+        assert f"database_uri = {postgres.url}" in config.read_text()
+        anonymous = requests.get(f"{uri}/api/2.0/mlflow/experiments/search", timeout=60)
+        assert anonymous.status_code == 401
+    finally:
+        stop_process_group(process)
+    assert not config.parent.exists()
+
+
+@pytest.mark.slow
+def test_no_login_gets_401_and_a_login_gets_in(tracking_server: TrackingServer) -> None:
+    search = f"{tracking_server.uri}/api/2.0/mlflow/experiments/search?max_results=10"
+    trust = str(tracking_server.certificate)
+    assert requests.get(search, verify=trust, timeout=60).status_code == 401
+    bob = ("bob", tracking_server.passwords["bob"])
+    assert requests.get(search, verify=trust, auth=bob, timeout=60).status_code == 200
+    # The certificate is what clients trust: without it, TLS fails.
+    with pytest.raises(requests.exceptions.SSLError):
+        requests.get(search, auth=bob, timeout=60)
+
+
+@pytest.mark.slow
+def test_train_with_a_wrong_password_fails_in_one_line_before_any_work(
+    tracking_server: TrackingServer, processed_mnist: Path, tmp_path: Path
+) -> None:
+    done = run_stage(
+        "train",
+        tmp_path,
+        tracking_server.uri,
+        *SMALL_TRAINING,
+        "train.subset=300",
+        f"paths.processed={processed_mnist}",
+        login=tracking_server.login("alice", password="not-" + tracking_server.passwords["alice"]),
+    )
+    assert done.returncode == 1
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [
+        f"error: tracking.uri: the MLflow tracking server at {tracking_server.uri} refused the "
+        "login of user 'alice' (401) to write to experiment 'mnist'; set "
+        "MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD to a user of that server"
+    ], done.stderr[-3000:]
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "models").exists()
+
+
+@pytest.mark.slow
+def test_a_read_only_user_cannot_log_a_run(
+    tracking_server: TrackingServer, processed_mnist: Path, tmp_path: Path
+) -> None:
+    client = tracking_server.client()
+    experiment = client.get_experiment_by_name("mnist")
+    runs_before = client.search_runs([experiment.experiment_id])
+    done = run_stage(
+        "train",
+        tmp_path,
+        tracking_server.uri,
+        *SMALL_TRAINING,
+        "train.subset=300",
+        f"paths.processed={processed_mnist}",
+        login=tracking_server.login("bob"),
+    )
+    assert done.returncode == 1
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [
+        f"error: tracking.uri: the MLflow tracking server at {tracking_server.uri} refused user "
+        "'bob' permission to write to experiment 'mnist' (403); ask the server's admin to "
+        "grant it (docs/team-server.md)"
+    ], done.stderr[-3000:]
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "models").exists()
+    assert len(client.search_runs([experiment.experiment_id])) == len(runs_before)
+
+
+def command_lines() -> dict[int, str]:
+    """Every process's command line, by pid (what `ps` shows)."""
+    lines = {}
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        with contextlib.suppress(OSError):
+            lines[int(cmdline.parent.name)] = cmdline.read_bytes().replace(b"\0", b" ").decode()
+    return lines
+
+
+def assert_no_secret_in_command_lines(process: subprocess.Popen, secrets_: set[str]) -> None:
+    """Watch every command line on the machine while `process` runs; none holds a secret.
+    The watch saw `process` itself, or it proves nothing."""
+    seen_stage = False
+    while process.poll() is None:
+        lines = command_lines()
+        seen_stage |= process.pid in lines
+        leaks = [line for line in lines.values() for secret in secrets_ if secret in line]
+        assert not leaks, "a secret on a command line"
+        time.sleep(0.5)
+    assert seen_stage
+
+
+@pytest.mark.slow
+def test_pipeline_through_the_secured_server_and_who_moves_the_champion(
+    tracking_server: TrackingServer,
+    processed_mnist: Path,
+    tmp_path: Path,
+    quick_timing: tuple[str, ...],
+) -> None:
+    import mlflow
+
+    data = f"paths.processed={processed_mnist}"
+    alice, carol = tracking_server.login("alice"), tracking_server.login("carol")
+    stage_secrets = tracking_server.secrets()
+    assert len(stage_secrets) == len(tracking_server.passwords) + 2  # the CSRF key, the database's
+
+    training = start_stage(
+        "train", tmp_path, tracking_server.uri, *SMALL_TRAINING, "train.subset=300", data,
+        login=alice,
+    )  # fmt: skip
+    assert_no_secret_in_command_lines(training, stage_secrets)
+    assert training.returncode == 0, training.stderr.read()[-3000:]
+    for stage, overrides in (("evaluate", ("model=dense", data, *quick_timing)), ("compare", ())):
+        done = run_stage(stage, tmp_path, tracking_server.uri, *overrides, login=alice)
+        assert done.returncode == 0, done.stderr[-3000:]
+
+    client = tracking_server.client()
+    champion = client.get_model_version_by_alias("mnist", "champion")
+    record = json.loads((seed_dir(tmp_path / "models" / "dense", 42) / "run.json").read_text())
+    assert champion.source == record["model_uri"]
+
+    # The admin points @champion at another version of the same model; compare, run by carol
+    # (EDIT on `mnist`, enough for MLflow's own check), would move it back to the first
+    # version, and is refused: one line, the alias where it was.
+    mlflow.set_tracking_uri(tracking_server.uri)  # restored by the suite's autouse fixture
+    other = mlflow.register_model(record["model_uri"], "mnist")
+    client.set_registered_model_alias("mnist", "champion", other.version)
+    refused = run_stage("compare", tmp_path, tracking_server.uri, login=carol)
+    assert refused.returncode == 1
+    errors = [line for line in refused.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [
+        f"error: tracking.uri: the MLflow tracking server at {tracking_server.uri} refused user "
+        f"'carol' permission to move the alias mnist@champion to version {champion.version} "
+        "(it needs MANAGE on registered model 'mnist') (403); ask the server's admin to grant "
+        "it (docs/team-server.md)"
+    ], refused.stderr[-3000:]
+    assert "Traceback" not in refused.stderr
+    assert client.get_model_version_by_alias("mnist", "champion").version == other.version
+
+    # Alice (MANAGE) moves it.
+    moved = run_stage("compare", tmp_path, tracking_server.uri, login=alice)
+    assert moved.returncode == 0, moved.stderr[-3000:]
+    assert client.get_model_version_by_alias("mnist", "champion").version == champion.version
+
+    # No secret in any file the stages wrote, nor in any file of the repository.
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            content = path.read_bytes()
+            assert not [s for s in stage_secrets if s.encode() in content], path
+    for secret in stage_secrets:
+        found = subprocess.run(
+            ["git", "grep", "--untracked", "-F", "-l", "-e", secret],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+        )
+        assert found.returncode == 1, found.stdout  # 1: no match
