@@ -76,6 +76,8 @@ class Postgres:
 
 def postgres_binaries() -> Path:
     """The folder of Debian's PostgreSQL server programs (initdb, pg_ctl, createdb)."""
+    if importlib.util.find_spec("psycopg") is None:
+        raise Unavailable("the `server` extra (psycopg, PostgreSQL's driver) is not installed")
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     if not found:
         raise Unavailable("Debian's postgresql package is not installed")
@@ -94,8 +96,6 @@ def as_postgres_user() -> dict[str, object]:
 def postgres_cluster() -> Iterator[Postgres]:
     """A fresh PostgreSQL cluster on a free 127.0.0.1 port with database `mlflow`, stopped
     (and its folder removed) when the context ends."""
-    if importlib.util.find_spec("psycopg") is None:
-        raise Unavailable("the `server` extra (psycopg, PostgreSQL's driver) is not installed")
     binaries = postgres_binaries()
     owner = as_postgres_user()
     # Not a private temporary folder of root's: PostgreSQL runs as nobody.
