@@ -20,6 +20,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pytest
@@ -53,6 +54,7 @@ from convscope.tracking.store import connect
 REPO = Path(__file__).resolve().parents[2]
 # Tiny trainings: what the assertions need, nothing more.
 SMALL_TRAINING = ("model=dense", "train.epochs=1", "train.verbose=0")
+T = TypeVar("T")
 
 
 def missing(what: str) -> None:
@@ -63,7 +65,7 @@ def missing(what: str) -> None:
     pytest.skip(message)
 
 
-def entered(stack: contextlib.ExitStack, manager: contextlib.AbstractContextManager):
+def entered(stack: contextlib.ExitStack, manager: contextlib.AbstractContextManager[T]) -> T:
     """What `manager` yields, entered on `stack`; `missing` when it needs what is not installed."""
     try:
         return stack.enter_context(manager)
