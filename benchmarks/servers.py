@@ -290,9 +290,9 @@ def start_server(folder: Path, postgres: Postgres, **variables: str) -> subproce
     environment = venv_environment(
         MLFLOW_BACKEND_STORE_URI=postgres.url,
         MLFLOW_ARTIFACTS_DESTINATION=str(folder / "artifacts"),
-        MLFLOW_WORKERS="1",  # one process, lean on 2 cores; it serves requests concurrently
         MLFLOW_AUTH_ADMIN_USERNAME=ADMIN,
-        **variables,
+        # One process unless told: lean on 2 cores; it serves requests concurrently.
+        **({"MLFLOW_WORKERS": "1"} | variables),
     )
     for name in ("MLFLOW_HOST", *LOGIN_VARIABLES):
         environment.pop(name, None)  # the script's default host: 127.0.0.1
@@ -309,13 +309,18 @@ def start_server(folder: Path, postgres: Postgres, **variables: str) -> subproce
 
 @contextlib.contextmanager
 def secured_server(
-    folder: Path, postgres: Postgres, admin_password: str, tls: bool = True
+    folder: Path, postgres: Postgres, admin_password: str, tls: bool = True, workers: str = "1"
 ) -> Iterator[TrackingServer]:
     """`scripts/tracking-server` on `postgres` on a free 127.0.0.1 port (the script's default
     host), artifacts and log in `folder`, the admin's login set; over HTTPS with a self-signed
-    certificate made in `folder` unless `tls` is false. Stopped when the context ends."""
+    certificate made in `folder` unless `tls` is false; `workers` uvicorn processes. Stopped
+    when the context ends."""
     port = free_loopback_port()
-    variables = {"MLFLOW_PORT": str(port), "MLFLOW_AUTH_ADMIN_PASSWORD": admin_password}
+    variables = {
+        "MLFLOW_PORT": str(port),
+        "MLFLOW_AUTH_ADMIN_PASSWORD": admin_password,
+        "MLFLOW_WORKERS": workers,
+    }
     certificate = None
     if tls:
         certificate, key = self_signed_certificate(folder)
