@@ -24,6 +24,8 @@ from convscope.train import TrainStageConfig
 
 REPO = CONFIG_DIR.parent
 DEFAULT_PROCESSED = REPO / "data" / "processed" / "mnist"
+# The hand-written part of reports/benchmarks.md, appended after the generated sections.
+DECISIONS = Path(__file__).with_name("decisions.md")
 
 T = TypeVar("T")
 _STARTED = time.perf_counter()

@@ -26,6 +26,7 @@ import pandas as pd
 
 from benchmarks import (
     hardware,
+    load,
     orchestration,
     overhead,
     pipeline,
@@ -34,6 +35,7 @@ from benchmarks import (
     time_to_accuracy,
 )
 from benchmarks.common import (
+    DECISIONS,
     DEFAULT_PROCESSED,
     MODELS,
     REPO,
@@ -44,8 +46,6 @@ from benchmarks.common import (
 )
 from convscope.atomic import write_text
 from convscope.records.dataset import META_FILE
-
-DECISIONS = Path(__file__).with_name("decisions.md")
 
 
 @dataclass(frozen=True)
@@ -423,10 +423,14 @@ def _header(
 def write_report(
     out: Path, header: str, targets: pd.DataFrame, sections: list[tuple[str, str, list]]
 ) -> None:
-    """Write the Markdown report atomically."""
+    """Write the Markdown report atomically, keeping the load section of the one it replaces
+    (`python -m benchmarks.load` writes that section: it needs PostgreSQL and runs apart)."""
     parts = ["# Benchmarks", header, "## Targets", targets.to_markdown(index=False)]
     for title, text, tables in sections:
         parts += [f"## {title}", text, *(t.to_markdown(index=False) for t in tables)]
+    kept = load.kept_section(out)
+    if kept is not None:
+        parts.append(kept)
     if DECISIONS.exists():
         parts.append(DECISIONS.read_text().strip())
     write_text(out, "\n\n".join(parts) + "\n")

@@ -30,6 +30,7 @@ from mlflow.tracking import MlflowClient
 from convscope.errors import ConvscopeError, first_line, rerun_hint
 from convscope.tracking.config import RegistryConfig
 from convscope.tracking.context import COMMIT_TAG, DIRTY_TAG
+from convscope.tracking.store import refusal
 
 CHAMPION_ALIAS = "champion"
 LOGGED_MODEL_PREFIX = "models:/m-"
@@ -130,9 +131,18 @@ def register_models(
             f"`seed` tags say which, `{LEAD_TAG}` whether the paired tests back its lead); "
             f"the alias `{CHAMPION_ALIAS}` is the current one.",
         )
-        client.set_registered_model_alias(champion_name, CHAMPION_ALIAS, version.version)
+        try:
+            client.set_registered_model_alias(champion_name, CHAMPION_ALIAS, version.version)
+        except MlflowException as err:
+            action = (
+                f"move the alias {champion_name}@{CHAMPION_ALIAS} to version {version.version} "
+                f"(it needs MANAGE on registered model {champion_name!r})"
+            )
+            if (refused := refusal(err, tracking_uri, action)) is None:
+                raise
+            raise refused from None
     except MlflowException as err:
-        raise ConvscopeError(
+        raise refusal(err, tracking_uri, "write to the Model Registry") or ConvscopeError(
             f"tracking.uri: MLflow registry {tracking_uri}: {first_line(err)}"
         ) from err
     log.info(

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 import mlflow
 import requests
+from mlflow.environment_variables import MLFLOW_TRACKING_USERNAME
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 from omegaconf import DictConfig
@@ -57,11 +58,35 @@ def check_server_reachable(uri: str) -> None:
     )
 
 
+def refusal(err: BaseException, uri: str, action: str) -> ConvscopeError | None:
+    """The one-line error for a tracking server that refused `action` (HTTP 401: no or a wrong
+    login; 403: the user lacks the permission), naming the user; None for any other error.
+
+    Credentials are MLflow's own: MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD.
+    """
+    status = err.get_http_status_code() if isinstance(err, MlflowException) else None
+    user = MLFLOW_TRACKING_USERNAME.get()
+    if status == 401:
+        who = f"the login of user {user!r}" if user else "a request without login"
+        return ConvscopeError(
+            f"tracking.uri: the MLflow tracking server at {uri} refused {who} (401) to {action}; "
+            "set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD to a user of that server"
+        )
+    if status == 403:
+        return ConvscopeError(
+            f"tracking.uri: the MLflow tracking server at {uri} refused user {user!r} permission "
+            f"to {action} (403); ask the server's admin to grant it (docs/team-server.md)"
+        )
+    return None
+
+
 def connect(tracking: DictConfig) -> str:
     """Point MLflow at `tracking.uri`, create the experiment if needed, return its id.
 
     The experiment is marked as model training (`mlflow.experimentKind`), also when it
-    exists without the tag; a kind set otherwise (e.g. by a user in the UI) is kept.
+    exists without the tag; a kind set otherwise (e.g. by a user in the UI) is kept. On a
+    tracking server the tag is written every time: that proves, before any work, that the
+    user may write to the experiment (a login refused or read-only fails here, in one line).
     On a local store the experiment's artifacts go to `tracking.artifact_location`; on a
     tracking server the server decides where artifacts live. A server that does not answer
     fails at once (`check_server_reachable`).
@@ -94,12 +119,11 @@ def connect(tracking: DictConfig) -> str:
                 f"tracking.experiment: experiment {name!r} is deleted in {uri}; "
                 "restore it (mlflow experiments restore) or choose another name"
             )
-        if EXPERIMENT_KIND_TAG not in experiment.tags:
-            client.set_experiment_tag(
-                experiment.experiment_id, EXPERIMENT_KIND_TAG, MODEL_TRAINING_KIND
-            )
+        if EXPERIMENT_KIND_TAG not in experiment.tags or not is_local_store(uri):
+            kind = experiment.tags.get(EXPERIMENT_KIND_TAG, MODEL_TRAINING_KIND)
+            client.set_experiment_tag(experiment.experiment_id, EXPERIMENT_KIND_TAG, kind)
         return experiment.experiment_id
     except (MlflowException, OSError, ImportError) as err:
-        raise ConvscopeError(
+        raise refusal(err, uri, f"write to experiment {name!r}") or ConvscopeError(
             f"tracking.uri: cannot use MLflow store {uri}: {first_line(err)}"
         ) from err
