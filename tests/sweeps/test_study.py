@@ -8,6 +8,7 @@ killed sweep's trial is found in seconds.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -24,7 +25,9 @@ from mlflow.tracking import MlflowClient
 from omegaconf import OmegaConf
 from optuna.distributions import CategoricalDistribution, FloatDistribution
 from optuna.trial import FrozenTrial, TrialState
+from support import unavailable
 
+from benchmarks import servers
 from convscope.sweeps.study import FAILURE_ATTR, SWEEPER_ATTR, search_space
 from convscope.tracking.store import connect
 
@@ -171,3 +174,26 @@ def test_search_space_keeps_the_override_grammar() -> None:
         "train.epochs": CategoricalDistribution([1, 2, 3]),
     }
     assert fixed == {"train.optimizer": "adam", "model.pooling": "max"}
+
+
+@pytest.mark.slow
+def test_a_study_on_postgresql_holds_the_trials_of_a_sweep(
+    tmp_path: Path, start_sweep: Callable[..., subprocess.Popen]
+) -> None:
+    """The team's storage: `CONVSCOPE_OPTUNA_STORAGE` names a PostgreSQL database, which Optuna
+    (through SQLAlchemy 2 and psycopg 3) keeps the study in."""
+    with contextlib.ExitStack() as stack:
+        try:
+            postgres = stack.enter_context(servers.postgres_cluster())
+        except servers.Unavailable as err:
+            unavailable(f"{err} (.ci/run installs it)")
+        storage = postgres.url
+        env = {**os.environ, "CONVSCOPE_OPTUNA_STORAGE": storage}
+        search = ("+hparams_search=lenet5_optuna", "hydra.sweeper.n_trials=2")
+        finish(
+            start_sweep("team", *search, "hydra.sweeper.n_jobs=1", env=env), tmp_path / "team.log"
+        )
+
+        study = optuna.load_study(study_name="lenet5_optuna", storage=storage)
+        assert [trial.state for trial in study.trials] == [TrialState.COMPLETE] * 2
+        assert not (tmp_path / "optuna.db").exists()  # nothing went to the SQLite default
