@@ -5,6 +5,8 @@
 - `require_module(name, how)`: that rule for an optional package (instead of
   `pytest.importorskip`, which skips under CI too).
 - `mlflow_tracking_uri_kept()`: put back MLflow's global tracking URI after a block.
+- `box_convs(count)`: a model of `count` linear 3x3 all-one convs, whose receptive fields and
+  activations are worked out by hand.
 - `Barrier` (a Hydra callback) and `python tests/support.py <folder> <parties>`: proof that
   jobs ran at once. Each job writes `<folder>/arrived/<its pid>` and waits until `parties` jobs
   have arrived; then it writes `<folder>/passed/<its pid>`. A job passes only if all were alive
@@ -122,6 +124,19 @@ class Barrier(Callback):
 
     def on_job_start(self, config: DictConfig, **kwargs: Any) -> None:
         wait_at_barrier(self.folder, self.parties)
+
+
+def box_convs(count: int, size: int = 9) -> Any:
+    """`count` linear 3x3 'same' convs with all-one kernels on a size x size image."""
+    import keras  # only the tests that build a model load TensorFlow
+
+    inputs = keras.Input((size, size, 1))
+    x = inputs
+    for index in range(count):
+        x = keras.layers.Conv2D(
+            1, 3, padding="same", kernel_initializer="ones", use_bias=False, name=f"c{index}"
+        )(x)
+    return keras.Model(inputs, x)
 
 
 if __name__ == "__main__":

@@ -5,32 +5,12 @@ from __future__ import annotations
 import keras
 import numpy as np
 import pytest
-from omegaconf import OmegaConf
+from support import box_convs
 
-from convscope.cli import CONFIG_DIR
-from convscope.config import group_config
 from convscope.errors import ConvscopeError
-from convscope.models.config import ModelConfig
 from convscope.report.top_patches import top_patches, top_patches_figure
 
 MNIST_SHAPE = (28, 28, 1)
-
-
-def built(name: str) -> keras.Model:
-    """conf/model/<name>.yaml's model, built for MNIST."""
-    yaml = OmegaConf.to_container(OmegaConf.load(CONFIG_DIR / "model" / f"{name}.yaml"))
-    return group_config("model", ModelConfig, yaml).build(MNIST_SHAPE, 10)
-
-
-def box_convs(count: int, size: int = 9) -> keras.Model:
-    """`count` linear 3x3 'same' convs with all-one kernels on a size x size image."""
-    inputs = keras.Input((size, size, 1))
-    x = inputs
-    for index in range(count):
-        x = keras.layers.Conv2D(
-            1, 3, padding="same", kernel_initializer="ones", use_bias=False, name=f"c{index}"
-        )(x)
-    return keras.Model(inputs, x)
 
 
 def test_top_patches_pick_the_brightest_pixels() -> None:
