@@ -235,7 +235,9 @@ def test_train_and_evaluate_log_everything_through_the_server(
 def test_compare_logs_and_registers_through_the_server(
     tracking_server: TrackingServer, served_dense: ServedDense
 ) -> None:
-    done = run_stage("compare", served_dense.workdir, tracking_server.uri)
+    done = run_stage(
+        "compare", served_dense.workdir, tracking_server.uri, login=tracking_server.login("alice")
+    )
     assert done.returncode == 0, done.stderr[-3000:]
 
     client = tracking_server.client()
