@@ -65,7 +65,10 @@ def epoch_steps(client: MlflowClient, run_id: str) -> dict[str, list[int]]:
         ("model.fliters=[8,8,8]", "model.fliters: unknown key 'fliters'"),
         ("+model.fliters=[8,8,8]", "model.fliters: Key 'fliters' not in 'StackedConvConfig'"),
         ("model.dense_units=many", "model.dense_units: Value 'many' of type 'str' could not"),
-        ("model=resnet", "available: dense, lenet5, stacked_conv"),
+        (
+            "model=resnet",
+            "available: dense, dense_equal_params, lenet5, locally_connected, stacked_conv",
+        ),
         ("+seed=7", "seed: unknown top-level key 'seed', not in conf/"),
     ],
 )

@@ -28,7 +28,7 @@ from optuna.trial import FrozenTrial, TrialState
 from support import unavailable
 
 from benchmarks import servers
-from convscope.sweeps.study import FAILURE_ATTR, SWEEPER_ATTR, search_space
+from convscope.sweeps.study import FAILURE_ATTR, SWEEPER_ATTR, open_storage, search_space
 from convscope.tracking.store import connect
 
 # Grace: a sweep importing TensorFlow on a busy machine can miss beats for seconds.
@@ -45,7 +45,7 @@ TIMEOUT = 1200
 
 def trials(workdir: Path) -> list[FrozenTrial]:
     """The trials of the search's study, in `workdir`'s optuna.db."""
-    storage = f"sqlite:///{workdir / 'optuna.db'}"
+    storage = open_storage(f"sqlite:///{workdir / 'optuna.db'}")  # a sweep may be creating it
     return optuna.load_study(study_name="lenet5_optuna", storage=storage).trials
 
 

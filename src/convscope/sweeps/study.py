@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import optuna
+import sqlalchemy.exc
 import yaml
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Override, Transformer
@@ -57,6 +58,7 @@ from convscope.tracking.failure import describe_failure
 log = logging.getLogger(__name__)
 
 RESULTS_FILE = "optimization_results.yaml"
+STORAGE_OPEN_ATTEMPTS = 5  # opening a new database that another sweep is creating
 FAILURE_ATTR = "failure_reason"  # on trials told FAIL by a sweep (not on stale ones)
 SWEEPER_ATTR = "sweeper"  # `<host>:<pid>` of the sweep process that ran the trial
 MAX_RETRIES = 3  # times a trial of a killed sweep is asked again before a fresh one replaces it
@@ -162,7 +164,7 @@ class StudySweep:
         if self.storage_url is not None:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ExperimentalWarning)  # the heartbeat arguments
-                self.storage = optuna.storages.RDBStorage(
+                self.storage = open_storage(
                     self.storage_url,
                     heartbeat_interval=self.heartbeat_interval,
                     grace_period=self.grace_period,
@@ -308,3 +310,17 @@ class StudySweep:
         folder = Path(str(self.config.hydra.sweep.dir))
         folder.mkdir(parents=True, exist_ok=True)
         write_text(folder / RESULTS_FILE, yaml.safe_dump(results, sort_keys=False))
+
+
+def open_storage(url: str, **options: Any) -> optuna.storages.RDBStorage:
+    """Optuna's storage at `url`. Two processes that open a new database at once both create
+    its schema, and the second fails on alembic's version row (sqlite3 IntegrityError): once
+    the first has made the schema, opening it again works, so a failed first open is retried."""
+    for attempt in range(STORAGE_OPEN_ATTEMPTS):
+        try:
+            return optuna.storages.RDBStorage(url, **options)
+        except sqlalchemy.exc.SQLAlchemyError:
+            if attempt == STORAGE_OPEN_ATTEMPTS - 1:
+                raise
+            time.sleep(1.0)
+    raise AssertionError("unreachable")
