@@ -31,11 +31,11 @@ from hydra import compose, initialize_config_dir
 from hydra.core.hydra_config import HydraConfig
 from hydra.errors import HydraException, MissingConfigException, OverrideParseException
 from hydra.types import RunMode
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException
 
 from convscope.atomic import is_disk_full
-from convscope.config import omegaconf_error_line, stage_config
+from convscope.config import group_config, omegaconf_error_line, stage_config
 from convscope.console import tensorflow_notices_filtered
 from convscope.errors import ConvscopeError, first_line
 from convscope.interrupt import exit_status, interrupt_signal, sigterm_raises
@@ -67,6 +67,24 @@ def compose_config(
         return compose(
             config_name, overrides=list(overrides), return_hydra_config=return_hydra_config
         )
+
+
+def group_option(group: str, option: str, schema: type[Schema], key: str) -> Schema:
+    """`conf/<group>/<option>.yaml` checked against `schema` (its `_target_` class when
+    `schema` is abstract), for a stage that reads several options of one group; `key` names
+    the config value that asked for it in the error when there is no such option."""
+    path = CONFIG_DIR / group / f"{option}.yaml"
+    if not path.is_file():
+        available = ", ".join(sorted(p.stem for p in path.parent.glob("*.yaml")))
+        raise ConvscopeError(
+            f"{key}: no {group} {option!r} (conf/{group}/{option}.yaml); available: {available}"
+        )
+    try:
+        values = OmegaConf.to_container(OmegaConf.load(path), resolve=True)
+    except OmegaConfBaseException as err:
+        raise ConvscopeError(f"{path}: {first_line(err)}") from err
+    assert isinstance(values, dict)
+    return group_config(group, schema, values)
 
 
 def compose_stage_config(stage: str, *overrides: str) -> Any:

@@ -117,13 +117,20 @@ def plain(config: object) -> dict[str, Any]:
     for field in dataclasses.fields(config):  # type: ignore[arg-type]
         value = getattr(config, field.name)
         if dataclasses.is_dataclass(value):
-            target = type(value)
-            named = {TARGET_KEY: f"{target.__module__}.{target.__qualname__}"}
-            value = (named if inspect.isabstract(kinds[field.name]) else {}) | dataclasses.asdict(
-                value
+            value = (
+                with_target(value)
+                if inspect.isabstract(kinds[field.name])
+                else dataclasses.asdict(value)
             )
         values[field.name] = value
     return values
+
+
+def with_target(group: object) -> dict[str, Any]:
+    """A checked group (a dataclass instance) as its values, its class named as `_target_`."""
+    target = type(group)
+    named = {TARGET_KEY: f"{target.__module__}.{target.__qualname__}"}
+    return named | dataclasses.asdict(group)  # type: ignore[call-overload]
 
 
 def check_seeds(seeds: object) -> None:

@@ -54,7 +54,7 @@ def train_seed(cfg: TrainStageConfig, sweep_tags: Mapping[str, str] | None = Non
     from convscope.training.trainer import train
 
     groups = (cfg.model, cfg.data, cfg.train, cfg.tracking, cfg.paths)
-    return train(*groups, params=plain(cfg), sweep_tags=sweep_tags)
+    return train(*groups, params=plain(cfg), group_tags=sweep_tags)
 
 
 def train_every_seed(cfg: TrainStageConfig, sweep_tags: Mapping[str, str] | None = None) -> float:

@@ -108,3 +108,9 @@ def test_analyses_of_a_trained_lenet5_on_real_digits(processed_mnist: Path, tmp_
     assert (np.diff(results[1].activations, axis=1) <= 0).all()  # strongest first
     for result in results:
         save_figure(top_patches_figure(result, "LeNet-5"), tmp_path / f"{result.layer}.png")
+
+
+def test_a_model_without_conv_layers_has_no_fields() -> None:
+    inputs = keras.Input((28, 28, 1))
+    outputs = keras.layers.Dense(10)(keras.layers.Flatten()(inputs))
+    assert effective_fields(keras.Model(inputs, outputs), np.zeros((2, 28, 28, 1))) == []

@@ -40,11 +40,14 @@ class EffectiveField:
 def effective_fields(
     model: keras.Model, images: np.ndarray, mass: float = 0.95, batch_size: int = 500
 ) -> list[EffectiveField]:
-    """The effective receptive field of every Conv2D and locally connected layer of `model`,
-    measured on `images` (what the model takes: raw pixels, with the channel axis)."""
+    """The effective receptive field of every Conv2D and locally connected layer of `model`
+    (none for a model without one), measured on `images` (what the model takes: raw pixels,
+    with the channel axis)."""
     layers = [
         layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D | PositionKernels)
     ]
+    if not layers:
+        return []
     theoretical = receptive_fields(model)
     probe = keras.Model(model.inputs, {layer.name: layer.output for layer in layers})
     totals = [np.zeros(images.shape[1:3]) for _ in layers]

@@ -20,6 +20,8 @@ class TrackingConfig:
     artifact_location: str = MISSING
     experiment: str = MISSING
     log_model: bool = MISSING
+    # A training's learned kernels and feature maps as pictures (seconds per training).
+    log_pictures: bool = MISSING
     feature_map_image: int = MISSING  # index in the test set
     # CPU, memory, disk and network use of training runs (MLflow system metrics), sampled
     # every `system_metrics_interval` seconds.

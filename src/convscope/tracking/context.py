@@ -47,15 +47,15 @@ def hydra_overrides() -> list[str]:
 def run_tags(
     model: str,
     dataset: str,
-    sweep_tags: Mapping[str, str] | None = None,
+    group_tags: Mapping[str, str] | None = None,
     *,
     seed: int | None = None,
 ) -> dict[str, str]:
     """Tags every training run carries, so a run can be traced to its code and config, and
     grouped by `model` in the MLflow UI (each `seed` is one run).
 
-    `sweep_tags` are those of the sweep job the run belongs to (`convscope.sweeps.job`), which
-    nest it under the sweep's parent run; the train stage hands them down.
+    `group_tags` are those of the sweep job the run belongs to (`convscope.sweeps.job`), which
+    nest it under the sweep's parent run, or of a study's condition (`study`, `condition`).
     """
     tags = {"model": model, "dataset": dataset, "hydra_overrides": " ".join(hydra_overrides())}
     if seed is not None:
@@ -64,5 +64,5 @@ def run_tags(
     # `dvc exp run` exports the experiment's name to the stages it runs.
     if os.environ.get("DVC_EXP_NAME"):
         tags["dvc_experiment"] = os.environ["DVC_EXP_NAME"]
-    tags.update(sweep_tags or {})
+    tags.update(group_tags or {})
     return tags

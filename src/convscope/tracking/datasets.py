@@ -57,14 +57,23 @@ def split_digest(images_sha256: str, labels_sha256: str, derivation: str) -> str
     return hashlib.sha256(text.encode()).hexdigest()[:DIGEST_LENGTH]
 
 
-def derivation(split: str, meta: DatasetMeta, subset: int | None = None) -> str:
+def derivation(
+    split: str, meta: DatasetMeta, subset: int | None = None, transform: str | None = None
+) -> str:
     """How `split` is cut from its raw files, e.g. "val of a stratified split (size 5000,
-    seed 0)"; "" for the test split, which is its files whole."""
-    if split == "test":
-        return ""
-    validation = meta.validation
-    text = f"{split} of a stratified split (size {validation.size}, seed {validation.seed})"
-    return f"{text}, first {subset} images" if subset is not None else text
+    seed 0)"; "" for the test split, which is its files whole; then `transform`, what a study
+    did to the images (e.g. "pixels permuted (seed 0)")."""
+    parts = []
+    if split != "test":
+        validation = meta.validation
+        parts.append(
+            f"{split} of a stratified split (size {validation.size}, seed {validation.seed})"
+        )
+        if subset is not None:
+            parts.append(f"first {subset} images")
+    if transform:
+        parts.append(transform)
+    return ", ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -92,8 +101,10 @@ def split_input(
     images: np.ndarray,
     labels: np.ndarray,
     subset: int | None = None,
+    transform: str | None = None,
 ) -> DatasetInput:
-    """`split`'s images and labels as a dataset input; `source` from `read_source`.
+    """`split`'s images and labels as a dataset input; `source` from `read_source`; `subset`
+    and `transform` as in `derivation`.
 
     The arrays give only the schema and profile (shapes and sizes) the UI shows; the digest
     comes from the recorded checksums (see `split_digest`).
@@ -101,7 +112,7 @@ def split_input(
     meta, raw = source.meta, RAW_FILES[split]
     checksums = meta.source.sha256
     images_sha256, labels_sha256 = checksums[f"{raw}_images"], checksums[f"{raw}_labels"]
-    how = derivation(split, meta, subset)
+    how = derivation(split, meta, subset, transform)
     with warnings.catch_warnings():
         # A file:// mirror matches two equivalent local-artifact source classes; MLflow warns
         # and picks one. Harmless, and noise in every stage log.

@@ -23,14 +23,14 @@ def training_run(
     seed: int,
     *,
     resume_run_id: str | None = None,
-    sweep_tags: Mapping[str, str] | None = None,
+    group_tags: Mapping[str, str] | None = None,
 ) -> Iterator[mlflow.ActiveRun]:
     """The active MLflow run of one training of `model` with `seed` on `dataset`.
 
     A new run is named `<model> seed <seed>` and tagged (`convscope.tracking.context.run_tags`,
-    with `sweep_tags` when it is a sweep job); `resume_run_id` continues an interrupted one
-    as it is. System metrics are sampled as `tracking` says. If the block raises, the run is
-    tagged with the reason and ended FAILED.
+    with `group_tags` when it belongs to a sweep job or a study); `resume_run_id` continues an
+    interrupted one as it is. System metrics are sampled as `tracking` says. If the block
+    raises, the run is tagged with the reason and ended FAILED.
     """
     interval = tracking.system_metrics_interval if tracking.system_metrics else None
     if interval is not None:
@@ -42,7 +42,7 @@ def training_run(
             run_id=resume_run_id,
             experiment_id=experiment_id,
             run_name=f"{model} seed {seed}" if new else None,
-            tags=run_tags(model, dataset, sweep_tags, seed=seed) if new else None,
+            tags=run_tags(model, dataset, group_tags, seed=seed) if new else None,
             log_system_metrics=interval is not None,
         ) as run,
         failure_tagged(),

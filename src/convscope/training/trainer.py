@@ -124,22 +124,26 @@ def train(
     paths: PathsConfig,
     *,
     params: Mapping[str, Any],
-    sweep_tags: Mapping[str, str] | None = None,
+    group_tags: Mapping[str, str] | None = None,
+    split: TrainingData | None = None,
 ) -> RunRecord:
     """Train `model` on `data` with seed `settings.seed`, log the run to MLflow (`params`, the
     run's whole config, as its params), write the seed's folder of the model's folder
     (`model.keras`, `history.csv`, `run.json`) and return its record.
 
-    `sweep_tags` are the tags of the sweep job this training is (`convscope.sweeps.job`).
+    `group_tags` are the tags that group the run with others: a sweep job's
+    (`convscope.sweeps.job`) or a study condition's (`convscope.studies`). `split` replaces the
+    processed dataset's train and validation splits (a study's permuted or subset images).
     An interrupted training with the same data, model and train config resumes.
     """
     configure_tensorflow(settings)
     experiment_id = connect(tracking)  # first: an unusable store fails before any work
     spans = Spans()
     with spans.span("load_data"):
-        split = load_training_data(
-            Path(paths.processed), data, settings.subset, tracking.feature_map_image
-        )
+        if split is None:
+            split = load_training_data(
+                Path(paths.processed), data, settings.subset, tracking.feature_map_image
+            )
     with spans.span("build_model"):
         keras_model = compiled_model(model, data, settings, len(split.x_train))
     checkpoints = paths.checkpoint_dir(model.name)
@@ -153,7 +157,7 @@ def train(
         data.name,
         settings.seed,
         resume_run_id=state.run_id,
-        sweep_tags=sweep_tags,
+        group_tags=group_tags,
     ) as run:
         if resumed_at:
             log.info("Resuming %s at epoch %d of %d", model.name, resumed_at + 1, settings.epochs)
@@ -176,9 +180,10 @@ def train(
         history = History.read(state.history_path)
         record = RunRecord.finished(history, run.info.run_id, experiment_id, str(tracking.uri))
         mlflow.log_metrics(record.metrics())
-        with spans.span("figures"):
-            artifacts.log_kernels(*kernel_pictures(keras_model, tuple(data.image_shape)))
-            artifacts.log_feature_maps(feature_maps(keras_model, split.feature_image))
+        if tracking.log_pictures:
+            with spans.span("figures"):
+                artifacts.log_kernels(*kernel_pictures(keras_model, tuple(data.image_shape)))
+                artifacts.log_feature_maps(feature_maps(keras_model, split.feature_image))
         with spans.span("log_model"):
             if tracking.log_model:
                 uri = artifacts.log_keras_model(keras_model, split.x_val[:2])
