@@ -222,10 +222,25 @@ QUICK_TIMING = {
     "timing.throughput_batch_size": 64,
     "timing.throughput_batches": 1,
 }
-# TINY_TRAINING and QUICK_TIMING as `dvc exp run -S` settings of the YAML files.
+# The studies at their cheapest that still does each one's real work (conf/study/<name>.yaml):
+# fewer and smaller conditions, one epoch where a study sets its own. Their trainings use
+# TINY_TRAINING as the main comparison's do.
+TINY_STUDIES = {
+    "translation": {"seeds": 2, "max_pixels": 2, "headline_pixels": 1},
+    "data_size": {"sizes": "[100,300]", "epochs": 1},
+    "weight_sharing": {"sizes": "[200]", "epochs": 1, "max_pixels": 1},
+    "equal_params": {"seeds": 2},
+    "layers": {"images": 300, "per_channel": 2, "field_images": 50},
+}
+# TINY_TRAINING, QUICK_TIMING and TINY_STUDIES as `dvc exp run -S` settings of the YAML files.
 TINY_SETTINGS = (
     *(f"conf/train/default.yaml:{key}={value}" for key, value in TINY_TRAINING.items()),
     *(f"conf/evaluate/default.yaml:{key}={value}" for key, value in QUICK_TIMING.items()),
+    *(
+        f"conf/study/{study}.yaml:{key}={value}"
+        for study, settings in TINY_STUDIES.items()
+        for key, value in settings.items()
+    ),
 )
 # The one tiny MNIST pipeline run the suite shares (`mnist_pipeline`).
 PIPELINE_MODELS = ("dense", "lenet5")
@@ -247,8 +262,16 @@ def build_tiny_config(*overrides: str, stage: str = "train", root: Path | None =
     if "evaluate" in groups:
         tiny += [f"evaluate.{key}={value}" for key, value in QUICK_TIMING.items()]
         tiny.append("evaluate.verbose=0")
+    if "study" in groups:
+        study = next((o.split("=", 1)[1] for o in overrides if o.startswith("study=")), None)
+        tiny += [f"study.{k}={v}" for k, v in TINY_STUDIES.get(study or "", {}).items()]
     if root is not None:
-        folders = {"models_root": "models", "checkpoints": "checkpoints", "reports": "reports"}
+        folders = {
+            "models_root": "models",
+            "checkpoints": "checkpoints",
+            "reports": "reports",
+            "study_models": "study_models",
+        }
         tiny += [f"paths.{key}={root / folder}" for key, folder in folders.items()]
         if "tracking" in groups:
             tiny += [
@@ -441,6 +464,7 @@ class Workspace:
             f"paths.models_root={self.root / 'models'}",
             f"paths.checkpoints={self.root / 'checkpoints'}",
             f"paths.reports={self.reports}",
+            f"paths.study_models={self.root / 'study_models'}",
             f"tracking.uri={self.tracking_uri}",
             f"tracking.artifact_location={self.root / 'mlartifacts'}",
             f"hydra.run.dir={self.root / 'outputs'}",
@@ -476,7 +500,8 @@ class PipelineRun:
 def mnist_pipeline(mnist_mirror: Path, dvc_project: Callable) -> PipelineRun:
     """The whole pipeline, run once a session as a user runs it: `dvc exp run` in a fresh git
     + DVC project, every stage for real (download -> preprocess -> train@model ->
-    evaluate@model -> compare) on dense and LeNet-5, two seeds each, TINY_SETTINGS.
+    evaluate@model -> compare, then study@<study> -> study_report) on dense and LeNet-5, two
+    seeds each, TINY_SETTINGS.
 
     The store already holds the `mnist` experiment, made as stores made before experiments had
     a kind (`mlflow.experimentKind`): the stages must adopt it.

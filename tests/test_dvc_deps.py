@@ -111,7 +111,10 @@ def test_every_stage_of_the_pipeline_is_checked() -> None:
 def test_a_model_stage_imports_its_own_model_module_and_no_other() -> None:
     model_modules = {path.stem for path in (SRC / PACKAGE / "models").glob("*.py")}
     for name, (files, _) in STAGES.items():
-        _, _, model = name.partition("@")
+        stage, _, model = name.partition("@")
+        if stage == "study":
+            continue  # a study trains the models its YAML and the main comparison name
+
         imported = {path.stem for path in files if path.parent.name == "models"}
         architectures = imported & {p.stem for p in (REPO_ROOT / "conf" / "model").glob("*.yaml")}
         assert architectures == ({model} if model else set()), name
@@ -251,8 +254,9 @@ def test_dvc_status_after_editing_a_model_or_the_sweeps(
     tmp_path: Path, project_copy: Callable[[Path], Path], stage_env: Callable[..., dict[str, str]]
 ) -> None:
     """Through DVC itself: a comment added to models/lenet5.py makes exactly LeNet-5's train
-    and evaluate stages stale (`dvc repro` then reruns compare, which reads their outputs);
-    one added to the sweep code, none."""
+    and evaluate stages, and the studies (which retrain or reread it), stale (`dvc repro` then
+    reruns compare, which reads their outputs); one added to the sweep code, none. A change to
+    one study's YAML makes that study alone stale, and `studies: []` only the studies' report."""
     root = project_copy(tmp_path / "project")
     env = stage_env(tmp_path / "no-mirror")
     stand_in_outputs(root)
@@ -265,8 +269,10 @@ def test_dvc_status_after_editing_a_model_or_the_sweeps(
     )
     assert stale_stages(root, env) == set()
 
+    # The studies retrain or reread every model: each model's module is one of their deps.
+    studies = {f"study@{name}" for name in planned_studies(root)}
     for module, stale in [
-        ("models/lenet5.py", {"train@lenet5", "evaluate@lenet5"}),
+        ("models/lenet5.py", {"train@lenet5", "evaluate@lenet5", *studies}),
         ("sweeps/callback.py", set()),
         ("sweeps/job.py", set()),
     ]:
@@ -275,3 +281,21 @@ def test_dvc_status_after_editing_a_model_or_the_sweeps(
         path.write_text(original + "# an edit\n")
         assert stale_stages(root, env) == stale, module
         path.write_text(original)
+    for study in sorted(studies):
+        name = study.split("@")[1]
+        path = root / "conf" / "study" / f"{name}.yaml"
+        original = path.read_text()
+        seeds = OmegaConf.load(path).seeds
+        path.write_text(original.replace(f"seeds: {seeds}", f"seeds: {seeds + 1}"))
+        assert stale_stages(root, env) == {study}, name
+        path.write_text(original)
+    # `studies: []` turns them off: only the report of the studies is stale (it says so).
+    params = OmegaConf.load(root / "params.yaml")
+    params.studies = []
+    OmegaConf.save(params, root / "params.yaml")
+    assert stale_stages(root, env) == {"study_report"}
+
+
+def planned_studies(root: Path) -> list[str]:
+    """The `studies` list of the project's params.yaml."""
+    return OmegaConf.load(root / "params.yaml").studies

@@ -19,7 +19,10 @@ MAX_README_LINES = 200
 DASH = "\N{EN DASH}"  # between the two ends of the README's ranges
 README_NAMES = {"dense": "dense", "LeNet-5": "lenet5", "stacked conv": "stacked_conv"}
 TABLE_HEADER = "| model | parameters | test accuracy (mean ± std, "
-VERDICT_QUOTE = "> **"  # the README quotes each of the report's verdict lines as "> **...**: ..."
+VERDICT_QUOTE = "> **"
+# The README's "Why" section quotes each study's headline line of reports/studies.md.
+WHY_SECTION = "## Why conv layers win: the studies"
+HEADLINE = "- **"  # the README quotes each of the report's verdict lines as "> **...**: ..."
 # History, host comparisons and per-host timings belong in benchmarks/decisions.md, not here.
 DIARY = re.compile(
     r"earlier (session|round|host)|previous (clean clone|session|round)|measured twice"
@@ -94,6 +97,15 @@ def test_verdict_quotes_the_committed_report() -> None:
     verdicts = report_verdicts()
     assert verdicts, "reports/comparison.md has no verdict lines"
     assert quoted == verdicts
+
+
+def test_why_section_quotes_each_studys_headline_from_the_committed_report() -> None:
+    report = (REPORTS / "studies.md").read_text()
+    headlines = [line for line in report.splitlines() if line.startswith(HEADLINE)]
+    section = readme_text().split(WHY_SECTION, 1)[1].split("\n## ", 1)[0]
+    quoted = [line for line in section.splitlines() if line.startswith(HEADLINE)]
+    assert headlines, "reports/studies.md has no headlines"
+    assert quoted == headlines
 
 
 def test_readme_leads_with_the_two_commands() -> None:
