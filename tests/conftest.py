@@ -228,7 +228,7 @@ QUICK_TIMING = {
 TINY_STUDIES = {
     "translation": {"seeds": 2, "max_pixels": 2, "headline_pixels": 1},
     "data_size": {"sizes": "[100,300]", "epochs": 1},
-    "weight_sharing": {"sizes": "[200]", "epochs": 1, "max_pixels": 1},
+    "weight_sharing": {"sizes": "[200]", "epochs": 1, "max_pixels": 1, "headline_pixels": 1},
     "equal_params": {"seeds": 2},
     "layers": {"images": 300, "per_channel": 2, "field_images": 50},
 }

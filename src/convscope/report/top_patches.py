@@ -120,8 +120,8 @@ def top_patches_figure(result: TopPatches, title: str, max_channels: int = 32) -
     axes.tick_params(length=0, pad=2)
     axes.set_ylabel("channel", fontsize=8)
     fig.suptitle(
-        f"{title}\n{result.layer}: {height}x{width} receptive field, "
+        f"{title}\n{result.layer}: {height}x{width} receptive field\n"
         f"{shown_of(shown, channels, 'channels')}, strongest {per_channel} test images each",
-        fontsize=10,
+        fontsize=9,
     )
     return fig

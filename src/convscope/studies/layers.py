@@ -42,7 +42,6 @@ class LayersStudy(StudyConfig):
         from convscope.data.arrays import as_model_input
         from convscope.report.receptive_fields import effective_field_figure, effective_fields
         from convscope.report.top_patches import top_patches, top_patches_figure
-        from convscope.studies.paired import seeds_phrase
 
         test_images, _ = context.split("test")
         seed = context.seeds(1)[0]
@@ -117,7 +116,7 @@ class LayersStudy(StudyConfig):
             figures=figures,
             results=pd.DataFrame(rows),
             notes=[
-                f"*Seeds:* the first seed ({seeds_phrase([seed])}) of each model; patches "
+                f"*Seeds:* the first seed ({seed}) of each model; patches "
                 f"from the first {self.images:,} test images, fields measured on the first "
                 f"{self.field_images:,}. Descriptive: no test."
             ],

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 from omegaconf import MISSING
 
+from convscope.errors import ConvscopeError
 from convscope.studies.config import StudyConfig, StudyOutcome, check_positive, check_sizes
 from convscope.studies.translation import WEIGHT_SHARING_CLAIM
 
@@ -24,7 +25,8 @@ SHIFT_DIRECTION = "diagonal"
 class WeightSharingStudy(StudyConfig):
     """Train `models` on `sizes` images (stratified subsets of `subset_seed`, the main
     recipe's early stopping for at most `epochs` epochs); shift the test images diagonally by
-    up to `max_pixels` for the models trained on the largest size."""
+    up to `max_pixels` for the models trained on the largest size, the verdicts at
+    `headline_pixels`."""
 
     TITLE = "Weight sharing against locality: a locally connected net"
     CLAIM = WEIGHT_SHARING_CLAIM
@@ -34,12 +36,18 @@ class WeightSharingStudy(StudyConfig):
     subset_seed: int = MISSING
     epochs: int = MISSING
     max_pixels: int = MISSING
+    headline_pixels: int = MISSING
 
     def __post_init__(self) -> None:
         super().__post_init__()
         check_sizes("sizes", self.sizes)
         check_positive("epochs", self.epochs)
         check_positive("max_pixels", self.max_pixels)
+        if not 1 <= self.headline_pixels <= self.max_pixels:
+            raise ConvscopeError(
+                f"study.headline_pixels: expected 1 to study.max_pixels ({self.max_pixels}), "
+                f"got {self.headline_pixels}"
+            )
 
     def model_names(self) -> list[str]:
         return list(self.models)
@@ -71,7 +79,7 @@ class WeightSharingStudy(StudyConfig):
             labels,
             seeds,
             SHIFT_DIRECTION,
-            self.max_pixels,
+            self.headline_pixels,
             f"the models trained on {largest:,} images",
         )
         parameters = pd.DataFrame(
