@@ -294,6 +294,13 @@ def test_dvc_status_after_editing_a_model_or_the_sweeps(
     params.studies = []
     OmegaConf.save(params, root / "params.yaml")
     assert stale_stages(root, env) == {"study_report"}
+    repro = subprocess.run(
+        [sys.executable, "-m", "dvc", "repro"], cwd=root, env=env, capture_output=True, text=True
+    )
+    assert repro.returncode == 0, repro.stdout + repro.stderr
+    ran = [line for line in repro.stdout.splitlines() if line.startswith("Running stage")]
+    assert ran == ["Running stage 'study_report':"]
+    assert "No study is planned" in (root / "reports" / "studies.md").read_text()
 
 
 def planned_studies(root: Path) -> list[str]:

@@ -31,10 +31,12 @@ def test_fashion_mnist_flows_through_every_stage_under_its_own_names(
         "params.yaml:dataset=fashion_mnist",
         f"params.yaml:architectures=[{MODEL}]",
         "params.yaml:seeds=1",
+        "params.yaml:studies=[layers]",  # one study, the cheapest: the others run on MNIST
     )
 
     ran = [line.split("'")[1] for line in stdout.splitlines() if line.startswith("Running stage")]
-    assert ran == ["download", "preprocess", f"train@{MODEL}", f"evaluate@{MODEL}", "compare"]
+    stages = ["download", "preprocess", f"train@{MODEL}", f"evaluate@{MODEL}", "compare"]
+    assert sorted(ran) == sorted([*stages, "study@layers", "study_report"])
     root = project.root
     assert sorted(p.name for p in (root / "data" / "raw").iterdir()) == ["fashion_mnist"]
     meta = json.loads((root / "data" / "processed" / "fashion_mnist" / "meta.json").read_text())
