@@ -45,7 +45,11 @@ def test_evaluate_reads_what_the_train_stage_wrote(evaluated) -> None:
     client = MlflowClient(evaluated.tracking_uri)
     experiment = client.get_experiment_by_name("mnist")
     # (The compare stage added its `comparison` run, tagged stage=compare.)
-    runs = client.search_runs([experiment.experiment_id], "tags.model != ''")
+    runs = [
+        run
+        for run in client.search_runs([experiment.experiment_id], "tags.model != ''")
+        if "study" not in run.data.tags  # the studies' runs
+    ]
     # One run per model and seed, each the train stage's, which evaluate logged into; tagged
     # so that the MLflow UI groups the seeds by model.
     assert sorted((run.data.tags["model"], run.data.tags["seed"]) for run in runs) == [

@@ -125,7 +125,11 @@ def test_mlflow_holds_one_finished_run_per_model_and_seed_with_its_evaluation(
     experiment_id = client.get_experiment_by_name("mnist").experiment_id
     (comparison,) = client.search_runs([experiment_id], "tags.stage = 'compare'")
     assert comparison.info.status == "FINISHED"
-    runs = client.search_runs([experiment_id], "tags.model != ''")
+    runs = [
+        run
+        for run in client.search_runs([experiment_id], "tags.model != ''")
+        if "study" not in run.data.tags  # the studies' runs
+    ]
     assert sorted((run.data.tags["model"], run.data.tags["seed"]) for run in runs) == [
         (model, str(seed)) for model in MODELS for seed in SEEDS
     ]
