@@ -35,6 +35,7 @@ def test_accuracy_lines_on_a_log_axis_have_one_tick_per_size() -> None:
     assert fig.axes[0].get_xscale() == "log"
     assert list(fig.axes[0].get_xticks()) == [600, 3000, 55000]
     assert not fig.axes[0].collections  # one seed: no band
+    assert not [t for t in fig.axes[0].get_xminorticklabels() if t.get_text()]
 
 
 def test_accuracy_bars_draw_a_bar_per_model_and_condition_and_a_dot_per_seed() -> None:

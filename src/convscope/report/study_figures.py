@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import PercentFormatter, ScalarFormatter
+from matplotlib.ticker import NullFormatter, PercentFormatter, ScalarFormatter
 
 from convscope.errors import ConvscopeError
 from convscope.report.comparison_figures import MODEL_COLOURS
@@ -48,9 +48,9 @@ def accuracy_lines(
                 )
         if log_x:
             axes.set_xscale("log")
-            axes.xaxis.set_major_formatter(ScalarFormatter())
             axes.set_xticks(sorted(shown[x].unique()))
             axes.xaxis.set_major_formatter(ScalarFormatter())
+            axes.xaxis.set_minor_formatter(NullFormatter())  # only the sizes are labelled
             axes.ticklabel_format(axis="x", style="plain")
         else:
             axes.set_xticks(sorted(shown[x].unique()))
@@ -61,7 +61,8 @@ def accuracy_lines(
     axes_row[0].set_ylabel("test accuracy")
     axes_row[0].yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
     axes_row[-1].legend(fontsize=8, loc="best")
-    fig.suptitle(title, fontsize=11)
+    # Wrapped to the figure's width: a one-panel figure is narrow.
+    fig.suptitle(title, fontsize=11, wrap=True)
     return fig
 
 

@@ -178,7 +178,8 @@ def translation_outcome(
         results,
         "pixels",
         "shift (pixels)",
-        f"Test accuracy of {what} on shifted test images (band: min to max over seeds)",
+        f"Test accuracy of {what} on shifted test images"
+        + (" (band: min to max over seeds)" if len(seeds) > 1 else ""),
         panels="direction",
     )
     return StudyOutcome(
