@@ -95,8 +95,10 @@ def test_a_fourth_model_needs_its_module_yaml_test_and_params_only(
     for path, text in added.items():
         (root / path).parent.mkdir(parents=True, exist_ok=True)
         (root / path).write_text(textwrap.dedent(text))
-    with (root / "params.yaml").open("a") as params:
-        params.write(f"  - {NAME}\n")
+    params = root / "params.yaml"
+    plan = params.read_text()
+    assert "  - stacked_conv\n" in plan
+    params.write_text(plan.replace("  - stacked_conv\n", f"  - stacked_conv\n  - {NAME}\n", 1))
     assert git_changes(root) == {*added, "params.yaml"}
 
     # The copy runs its own src/ (the mirror is not used: the data is already processed).
