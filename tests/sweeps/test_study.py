@@ -111,14 +111,21 @@ def wait_for(condition: Callable[[], Any], process: subprocess.Popen, log: Path)
 
 
 def killable(workdir: Path) -> bool:
-    """Whether the study has a completed trial and one running: time to kill the sweep."""
+    """Whether the study has a completed trial and a running one asked in full: time to kill.
+
+    A trial's params are suggested one at a time; a kill between two suggestions leaves a
+    trial holding part of the space, whose retry keeps those and samples the rest. Waiting for
+    the whole space makes the retry's params exactly the interrupted trial's.
+    """
     if not (workdir / "optuna.db").exists():
         return False
     try:
-        states = [trial.state for trial in trials(workdir)]
+        study = trials(workdir)
     except KeyError:  # the study is not created yet
         return False
-    return TrialState.COMPLETE in states and TrialState.RUNNING in states
+    done = [trial for trial in study if trial.state == TrialState.COMPLETE]
+    running = [trial for trial in study if trial.state == TrialState.RUNNING]
+    return bool(done and running) and running[0].params.keys() == done[0].params.keys()
 
 
 @pytest.mark.slow
