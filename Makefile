@@ -1,6 +1,7 @@
 # The two commands the README leads with:
 #   make repro   set up .venv if needed, then run the whole DVC pipeline
-#   make test    set up .venv if needed, then run the test suite
+#   make test    set up .venv if needed, then lint and run the test suite (not the system tests)
+#   make test-system   the system tests (docs/testing.md); CI runs both
 #   make tracking-server   the team's MLflow tracking server (docs/scaling-out.md)
 #   make exp-show   DVC's experiment table, only what changed, in 120 columns (docs/experiments-and-sweeps.md)
 # Set-up is incremental: .venv is (re)built only when pyproject.toml or constraints.txt change.
@@ -10,7 +11,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.convscope-installed
 
-.PHONY: setup repro test lint format lock clean-venv tracking-server exp-show
+.PHONY: setup repro test test-system lint format lock clean-venv tracking-server exp-show
 
 setup: $(STAMP)
 
@@ -37,11 +38,13 @@ tracking-server: $(STAMP)
 exp-show: $(STAMP)
 	PATH="$(abspath $(BIN)):$$PATH" scripts/exp-show
 
-test: $(STAMP)
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
-	$(BIN)/lint-imports
-	$(BIN)/pytest
+# The suite a developer runs: lint, then every test but the system tests (docs/testing.md).
+test: lint
+	$(BIN)/pytest -m "not system"
+
+# The system tests: servers, sweeps, queues, kills and resumes, benchmarks. CI runs both.
+test-system: $(STAMP)
+	$(BIN)/pytest -m system
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

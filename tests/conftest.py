@@ -44,6 +44,14 @@ HOW_TO_PROVIDE = (
 )
 
 
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A `system` test is also `slow`: `-m "not slow"` leaves out both."""
+    for item in items:
+        if item.get_closest_marker("system"):
+            item.add_marker(pytest.mark.slow)
+
+
 def no_mnist(reason: str) -> NoReturn:
     """Skip the test for want of MNIST; under CI=true, fail it instead."""
     unavailable(f"MNIST is missing: {reason}; {HOW_TO_PROVIDE}")

@@ -263,7 +263,7 @@ def recorded_epoch(backup: Path) -> int | None:
     return int(recorded["epoch"]) if isinstance(recorded, dict) and "epoch" in recorded else None
 
 
-@pytest.mark.slow
+@pytest.mark.system
 def test_training_killed_under_dvc_repro_resumes_the_same_run_under_dvc_repro(
     tmp_path: Path,
     mnist_mirror: Path,

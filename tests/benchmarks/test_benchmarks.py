@@ -62,7 +62,7 @@ def test_median(benchmarks) -> None:
     assert benchmarks.median([4.0, 1.0, 2.0, 3.0]) == 2.5
 
 
-@pytest.mark.slow
+@pytest.mark.system
 def test_quick_run_writes_every_section(
     tmp_path: Path, processed_mnist: Path, dvc_repo: Path
 ) -> None:

@@ -15,7 +15,7 @@ from benchmarks import load, servers
 from benchmarks.common import DECISIONS, machine_state
 
 
-@pytest.mark.slow
+@pytest.mark.system
 def test_two_clients_and_a_two_job_sweep_lose_nothing_and_write_their_section(
     processed_mnist: Path, tmp_path: Path
 ) -> None:

@@ -20,7 +20,7 @@ QUEUE_DEADLINE_SECONDS = 600  # a hung worker fails the test instead of hanging 
 TRAIN_COMMAND = "cmd: python -m convscope.train "
 
 
-@pytest.mark.slow
+@pytest.mark.system
 def test_two_queued_experiments_run_on_two_workers_and_log_their_runs(
     trained_clone: Any, tmp_path: Path
 ) -> None:

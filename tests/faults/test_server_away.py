@@ -123,7 +123,7 @@ def backed_up_epoch(checkpoint: Path) -> int:
     return 0
 
 
-@pytest.mark.slow
+@pytest.mark.system
 def test_server_away_past_the_retries_loses_nothing_and_the_rerun_logs_it(
     tmp_path: Path, processed_mnist: Path, server: Server
 ) -> None:

@@ -100,7 +100,7 @@ def epoch_steps(client: MlflowClient, run_id: str) -> dict[str, list[int]]:
     return {key: [m.step for m in client.get_metric_history(run_id, key)] for key in EPOCH_METRICS}
 
 
-@pytest.mark.slow
+@pytest.mark.system
 def test_full_disk_writing_the_model_is_one_line_and_a_failed_run(
     tmp_path: Path, processed_mnist: Path
 ) -> None:
@@ -144,7 +144,7 @@ def backed_up_epoch(checkpoint: Path) -> int:
         return 0
 
 
-@pytest.mark.slow
+@pytest.mark.system
 @pytest.mark.parametrize(("sent", "status"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
 def test_signal_during_training_keeps_the_checkpoint_and_the_rerun_resumes_the_run(
     tmp_path: Path, processed_mnist: Path, sent: signal.Signals, status: int

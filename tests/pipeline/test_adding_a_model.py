@@ -79,7 +79,7 @@ def git_changes(root: Path) -> set[str]:
     return {line[3:] for line in status.splitlines()}
 
 
-@pytest.mark.slow
+@pytest.mark.system
 def test_a_fourth_model_needs_its_module_yaml_test_and_params_only(
     project_copy: Callable[[Path], Path],
     stage_env: Callable[[Path | str], dict[str, str]],

@@ -21,7 +21,7 @@ CLASS_NAMES = list(OmegaConf.load(REPO_ROOT / "conf" / "data" / "fashion_mnist.y
 MODEL = "lenet5"
 
 
-@pytest.mark.slow
+@pytest.mark.system
 def test_fashion_mnist_flows_through_every_stage_under_its_own_names(
     fashion_mnist_mirror: Path, dvc_project: Callable
 ) -> None:

@@ -219,6 +219,7 @@ def widest(text: str) -> int:
     return max(len(line.rstrip()) for line in text.splitlines())
 
 
+@pytest.mark.system
 def test_after_a_one_parameter_experiment_exp_show_and_metrics_show_fit_120_columns(
     pipeline: tuple, tmp_path: Path
 ) -> None:

@@ -56,7 +56,7 @@ def test_grid_sweep_nests_every_job_under_one_parent(run_sweep: Callable[..., An
     assert {"sweep_results.yaml", "sweep_config.yaml"} <= listed
 
 
-@pytest.mark.slow
+@pytest.mark.system
 def test_failing_job_is_recorded_and_the_other_jobs_still_run(
     run_sweep: Callable[..., Any],
 ) -> None:

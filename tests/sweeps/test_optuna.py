@@ -12,7 +12,7 @@ import yaml
 from optuna.trial import TrialState
 
 
-@pytest.mark.slow
+@pytest.mark.system
 def test_optuna_search_survives_failing_trials_and_records_best_params(
     run_sweep: Callable[..., Any],
 ) -> None:

@@ -11,7 +11,7 @@ import pytest
 from support import barrier_callback, passed_barrier, with_support_importable
 
 
-@pytest.mark.slow
+@pytest.mark.system
 def test_four_parallel_jobs_all_log_complete_runs(
     run_sweep: Callable[..., Any], tmp_path: Path
 ) -> None:

@@ -58,7 +58,7 @@ def finish(process: subprocess.Popen, log: Path) -> None:
     assert process.wait(timeout=TIMEOUT) == 0, log.read_text()[-3000:]
 
 
-@pytest.mark.slow
+@pytest.mark.system
 def test_two_concurrent_sweeps_share_one_study(
     tmp_path: Path, start_sweep: Callable[..., subprocess.Popen]
 ) -> None:
@@ -128,7 +128,7 @@ def killable(workdir: Path) -> bool:
     return bool(done and running) and running[0].params.keys() == done[0].params.keys()
 
 
-@pytest.mark.slow
+@pytest.mark.system
 def test_killed_search_resumes_with_only_the_missing_trials(
     tmp_path: Path,
     start_sweep: Callable[..., subprocess.Popen],
@@ -183,7 +183,7 @@ def test_search_space_keeps_the_override_grammar() -> None:
     assert fixed == {"train.optimizer": "adam", "model.pooling": "max"}
 
 
-@pytest.mark.slow
+@pytest.mark.system
 def test_a_study_on_postgresql_holds_the_trials_of_a_sweep(
     tmp_path: Path, start_sweep: Callable[..., subprocess.Popen]
 ) -> None:

@@ -24,7 +24,7 @@ def submitit_launcher() -> None:
     require_module("hydra_plugins.hydra_submitit_launcher", "the extra: pip install -e '.[slurm]'")
 
 
-@pytest.mark.slow
+@pytest.mark.system
 def test_submitit_local_sweep_nests_each_job_process_under_one_parent(
     run_sweep: Callable[..., Any],
 ) -> None:

@@ -157,7 +157,7 @@ def retrained(
     return Retrained(workspace.root, name, before, registry_off)
 
 
-@pytest.mark.slow
+@pytest.mark.system
 def test_with_the_registry_off_compare_registers_nothing(retrained) -> None:
     assert retrained.registry_off == retrained.before
     # Though there were new models, which compare registers when the registry is on.
@@ -175,7 +175,7 @@ def test_with_the_registry_off_compare_registers_nothing(retrained) -> None:
     assert len(comparisons) == 3  # the shared pipeline's, then both of this copy's
 
 
-@pytest.mark.slow
+@pytest.mark.system
 def test_a_retrain_adds_versions_and_moves_the_champion_to_the_winning_new_one(
     retrained,
 ) -> None:

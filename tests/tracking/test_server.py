@@ -188,7 +188,7 @@ def test_script_refuses_a_database_that_is_not_postgresql() -> None:
     ]
 
 
-@pytest.mark.slow
+@pytest.mark.system
 def test_train_and_evaluate_log_everything_through_the_server(
     tracking_server: TrackingServer,
     postgres: Postgres,
@@ -231,7 +231,7 @@ def test_train_and_evaluate_log_everything_through_the_server(
     assert np.asarray(model.predict(images)).shape == (2, 10)
 
 
-@pytest.mark.slow
+@pytest.mark.system
 def test_compare_logs_and_registers_through_the_server(
     tracking_server: TrackingServer, served_dense: ServedDense
 ) -> None:
@@ -259,7 +259,7 @@ def test_compare_logs_and_registers_through_the_server(
     assert not {"mlartifacts", "mlruns", "mlflow.db"} & local
 
 
-@pytest.mark.slow
+@pytest.mark.system
 def test_parallel_sweep_nests_every_job_under_one_parent(
     tracking_server: TrackingServer, processed_mnist: Path, tmp_path: Path
 ) -> None:
@@ -297,7 +297,7 @@ def test_parallel_sweep_nests_every_job_under_one_parent(
     assert parent.data.metrics["jobs_failed"] == 0
 
 
-@pytest.mark.slow
+@pytest.mark.system
 def test_train_fails_at_once_with_one_line_when_the_server_is_down(
     processed_mnist: Path, tmp_path: Path
 ) -> None:
@@ -374,7 +374,7 @@ def test_script_refuses_half_a_tls_setting(tmp_path: Path) -> None:
     ]
 
 
-@pytest.mark.slow
+@pytest.mark.system
 def test_plain_loopback_server_keeps_its_auth_config_private_and_removes_it(
     postgres: Postgres, admin_password: str, tmp_path: Path
 ) -> None:
@@ -401,7 +401,7 @@ def test_plain_loopback_server_keeps_its_auth_config_private_and_removes_it(
     assert not config.parent.exists()
 
 
-@pytest.mark.slow
+@pytest.mark.system
 def test_no_login_gets_401_and_a_login_gets_in(tracking_server: TrackingServer) -> None:
     search = f"{tracking_server.uri}/api/2.0/mlflow/experiments/search?max_results=10"
     trust = str(tracking_server.certificate)
@@ -413,7 +413,7 @@ def test_no_login_gets_401_and_a_login_gets_in(tracking_server: TrackingServer) 
         requests.get(search, auth=bob, timeout=60)
 
 
-@pytest.mark.slow
+@pytest.mark.system
 def test_train_with_a_wrong_password_fails_in_one_line_before_any_work(
     tracking_server: TrackingServer, processed_mnist: Path, tmp_path: Path
 ) -> None:
@@ -437,7 +437,7 @@ def test_train_with_a_wrong_password_fails_in_one_line_before_any_work(
     assert not (tmp_path / "models").exists()
 
 
-@pytest.mark.slow
+@pytest.mark.system
 def test_a_read_only_user_cannot_log_a_run(
     tracking_server: TrackingServer, processed_mnist: Path, tmp_path: Path
 ) -> None:
@@ -487,7 +487,7 @@ def assert_no_secret_in_command_lines(process: subprocess.Popen, secrets_: set[s
     assert seen_stage
 
 
-@pytest.mark.slow
+@pytest.mark.system
 def test_pipeline_through_the_secured_server_and_who_moves_the_champion(
     tracking_server: TrackingServer,
     processed_mnist: Path,
